@@ -1,0 +1,182 @@
+"""Today's workout, check-ins, pain and fatigue, progress: thin wrappers over bot.service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call, chat_id, coach, latest_text, say
+from actions.onboarding import answer_words
+from bot.nlp import parsing
+
+
+def _score_or_reask(value: Any, parse: Any, slot: str, response: str,
+                    dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    try:
+        score = parse(str(value))
+    except parsing.ScoreOutOfRange:
+        score = None
+    if score is None:
+        dispatcher.utter_message(response=response)
+        return {slot: None}
+    return {slot: score}
+
+
+class ActionTodaysWorkout(Action):
+    def name(self) -> str:
+        return "action_todays_workout"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().todays_plan, chat_id(tracker))
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
+class ValidateCheckinForm(FormValidationAction):
+    """Effort (RPE 1–10) and pain (0–10) after a session; buttons or plain words."""
+
+    def name(self) -> str:
+        return "validate_checkin_form"
+
+    def validate_effort(self, value: Any, dispatcher: CollectingDispatcher,
+                        tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return _score_or_reask(value, parsing.parse_effort, "effort", "utter_ask_effort", dispatcher)
+
+    def validate_pain_score(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return _score_or_reask(value, parsing.parse_pain_score, "pain_score",
+                               "utter_ask_pain_score", dispatcher)
+
+
+class ActionLogCheckin(Action):
+    def name(self) -> str:
+        return "action_log_checkin"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        status = "partial" if _sounds_partial(_checkin_message(tracker)) else "done"
+        reply = await call(
+            dispatcher, coach().log_checkin, chat_id(tracker), status,
+            _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None,
+        )
+        if reply is not None:
+            say(dispatcher, reply)
+        return [SlotSet("effort", None), SlotSet("pain_score", None)]
+
+
+class ValidateSkipForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_skip_form"
+
+    def validate_skip_reason(self, value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        reason = " ".join(str(value or "").split())[:200]
+        if not reason:
+            dispatcher.utter_message(response="utter_ask_skip_reason")
+            return {"skip_reason": None}
+        return {"skip_reason": reason}
+
+
+class ActionLogSkip(Action):
+    def name(self) -> str:
+        return "action_log_skip"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().log_skip, chat_id(tracker),
+                           str(tracker.get_slot("skip_reason")))
+        if reply is not None:
+            say(dispatcher, reply)
+        return [SlotSet("skip_reason", None)]
+
+
+class ValidatePainForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_pain_form"
+
+    def validate_pain_score(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return _score_or_reask(value, parsing.parse_pain_score, "pain_score",
+                               "utter_ask_pain_score", dispatcher)
+
+
+class ActionHandlePain(Action):
+    """Logs the report (score, where) and answers with today's adapted plan."""
+
+    def name(self) -> str:
+        return "action_handle_pain"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        report = _pain_report_message(tracker)
+        body_part = tracker.get_slot("body_part") or parsing.parse_body_part(report)
+        reply = await call(dispatcher, coach().report_pain, chat_id(tracker),
+                           int(tracker.get_slot("pain_score")), body_part, report)
+        if reply is not None:
+            say(dispatcher, reply)
+        return [SlotSet("pain_score", None), SlotSet("body_part", None)]
+
+
+class ActionHandleFatigue(Action):
+    def name(self) -> str:
+        return "action_handle_fatigue"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().report_fatigue, chat_id(tracker), latest_text(tracker))
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
+class ActionProgress(Action):
+    """Progress as text, plus a chart the channel renders (Telegram: a photo)."""
+
+    def name(self) -> str:
+        return "action_progress"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().progress, chat_id(tracker))
+        if reply is not None:
+            say(dispatcher, reply)
+            dispatcher.utter_message(json_message={"progress_chart": True})
+        return []
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _user_texts(tracker: Tracker, intent: str) -> list[str]:
+    return [
+        str(e.get("text") or "") for e in tracker.events
+        if e.get("event") == "user" and (e.get("parse_data") or {}).get("intent", {}).get("name") == intent
+    ]
+
+
+def _checkin_message(tracker: Tracker) -> str:
+    texts = _user_texts(tracker, "checkin_done")
+    return texts[-1] if texts else ""
+
+
+def _pain_report_message(tracker: Tracker) -> str:
+    texts = _user_texts(tracker, "report_pain")
+    return texts[-1] if texts else latest_text(tracker)
+
+
+def _sounds_partial(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in answer_words()["partial_checkin"])

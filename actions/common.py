@@ -1,0 +1,55 @@
+"""What every action shares: the coach service, the client's chat id, and safe replies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.service import Coach, Reply
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=1)
+def coach() -> Coach:
+    return Coach.from_settings()
+
+
+def chat_id(tracker: Tracker) -> int:
+    """Telegram chat ids are numbers; other senders (tests, REST) get a stable number."""
+    sender = tracker.sender_id
+    return int(sender) if sender.lstrip("-").isdigit() else zlib.crc32(sender.encode())
+
+
+def first_name(tracker: Tracker) -> str | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    name = metadata.get("first_name")
+    return str(name)[:64] if name else None
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def say(dispatcher: CollectingDispatcher, reply: Reply, **extra: Any) -> None:
+    buttons = [{"title": title, "payload": payload} for title, payload in reply.buttons]
+    dispatcher.utter_message(text=reply.text, buttons=buttons or None, **extra)
+
+
+async def call(dispatcher: CollectingDispatcher, fn: Callable[..., T], *args: Any) -> T | None:
+    """Runs a blocking service call off the event loop; a database failure becomes a kind reply."""
+    try:
+        return await asyncio.to_thread(fn, *args)
+    except SQLAlchemyError as error:
+        logger.error("session database unavailable in %s: %s", fn.__name__, type(error).__name__)
+        dispatcher.utter_message(response="utter_error")
+        return None

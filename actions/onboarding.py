@@ -1,0 +1,222 @@
+"""Onboarding (/start): consent, the profile form, and editing it later."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call, chat_id, coach, first_name, latest_text, say
+from bot.nlp import parsing
+from bot.service import ProfileAnswers, Reply, messages
+
+PROFILE_SLOTS = (
+    "consent", "experience", "vertebral_fracture", "falls_last_year", "balance_confidence",
+    "pain_today", "sessions_per_week", "training_days", "reminder_time", "equipment",
+)
+# Which slots a "change my …" message re-asks; anything else re-asks the whole profile.
+EDITABLE = {
+    "training_days": ("day", "days", "weekday", "schedule"),
+    "reminder_time": ("time", "reminder", "remind", "clock"),
+    "equipment": ("equipment", "chair", "band", "dumbbell", "weights", "step", "kit"),
+    "sessions_per_week": ("how often", "times a week", "sessions", "per week"),
+}
+
+
+@lru_cache(maxsize=1)
+def answer_words() -> dict[str, Any]:
+    path = Path(__file__).resolve().parent.parent / "bot" / "content" / "answers.yml"
+    return dict(yaml.safe_load(path.read_text()))
+
+
+def match_choice(text: str, options: dict[str, list[str]]) -> str | None:
+    """The option whose words appear in the answer (first listed option wins a tie)."""
+    lowered = f" {re.sub(r'[^a-z ]+', ' ', text.lower())} "
+    for option, words in options.items():
+        if any(f" {w} " in lowered for w in words):
+            return option
+    return None
+
+
+class ActionStartSession(Action):
+    """`/start`: a new client goes into onboarding, a known one is welcomed back."""
+
+    def name(self) -> str:
+        return "action_start_session"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        complete = await call(dispatcher, coach().profile_complete, chat_id(tracker))
+        if complete is None:
+            return []
+        if complete:
+            name = first_name(tracker) or await call(dispatcher, coach().display_name, chat_id(tracker))
+            say(dispatcher, Reply(messages()["welcome_back"].format(name=name)))
+        return [SlotSet("profile_complete", complete)]
+
+
+class ActionClearProfileSlots(Action):
+    """"Change my training days": forget just the answers the client wants to change."""
+
+    def name(self) -> str:
+        return "action_clear_profile_slots"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        text = latest_text(tracker).lower()
+        chosen = [slot for slot, words in EDITABLE.items() if any(w in text for w in words)]
+        slots = chosen or [s for s in PROFILE_SLOTS if s != "consent"]
+        return [SlotSet(slot, None) for slot in slots]
+
+
+class ValidateOnboardingForm(FormValidationAction):
+    """Each answer parsed from plain words; an unclear answer gets a clear re-ask."""
+
+    def name(self) -> str:
+        return "validate_onboarding_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        # No consent, no questions: the form ends and nothing is stored.
+        if tracker.get_slot("consent") is False:
+            return []
+        return domain_slots
+
+    @staticmethod
+    def _reask(dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
+        dispatcher.utter_message(response=f"utter_invalid_{slot}")
+        return {slot: None}
+
+    def validate_consent(self, value: Any, dispatcher: CollectingDispatcher,
+                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        answer = parsing.parse_yes_no(str(value))
+        return {"consent": answer} if answer is not None else self._reask(dispatcher, "consent")
+
+    def validate_experience(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        choice = match_choice(str(value), answer_words()["experience"])
+        return {"experience": choice} if choice else self._reask(dispatcher, "experience")
+
+    def validate_vertebral_fracture(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        text = str(value).lower()
+        # "Not sure" is treated like "yes": the spine-safe plan until the clinic says otherwise.
+        if "sure" in text or "know" in text or "maybe" in text:
+            return {"vertebral_fracture": True}
+        answer = parsing.parse_yes_no(text)
+        if answer is None:
+            return self._reask(dispatcher, "vertebral_fracture")
+        return {"vertebral_fracture": answer}
+
+    def validate_falls_last_year(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        count = parsing.parse_count(str(value))
+        if count is None or not 0 <= count <= 50:
+            return self._reask(dispatcher, "falls_last_year")
+        return {"falls_last_year": count}
+
+    def validate_balance_confidence(self, value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        choice = match_choice(str(value), answer_words()["balance_confidence"])
+        return {"balance_confidence": choice} if choice else self._reask(dispatcher, "balance_confidence")
+
+    def validate_pain_today(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        score = _score(str(value), parsing.parse_pain_score)
+        return {"pain_today": score} if score is not None else self._reask(dispatcher, "pain_today")
+
+    def validate_sessions_per_week(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        count = parsing.parse_count(str(value))
+        if count not in (2, 3):
+            return self._reask(dispatcher, "sessions_per_week")
+        return {"sessions_per_week": count}
+
+    def validate_training_days(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        days = parsing.parse_weekdays(str(value))
+        needed = tracker.get_slot("sessions_per_week") or 2
+        if len(days) < needed or not _has_spaced_days(days, needed):
+            return self._reask(dispatcher, "training_days")
+        return {"training_days": list(days)}
+
+    def validate_reminder_time(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        at = parsing.parse_time(str(value))
+        return {"reminder_time": at.strftime("%H:%M")} if at else self._reask(dispatcher, "reminder_time")
+
+    def validate_equipment(self, value: Any, dispatcher: CollectingDispatcher,
+                           tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        text = str(value)
+        kit = parsing.parse_equipment(text)
+        if not kit and parsing.parse_yes_no(text) is None and not _says_nothing(text):
+            return self._reask(dispatcher, "equipment")
+        return {"equipment": sorted(kit)}
+
+
+class ActionSaveProfile(Action):
+    def name(self) -> str:
+        return "action_save_profile"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("consent") is not True:
+            dispatcher.utter_message(response="utter_onboarding_declined")
+            return [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+        hh, mm = (int(x) for x in tracker.get_slot("reminder_time").split(":"))
+        answers = ProfileAnswers(
+            experience=tracker.get_slot("experience"),
+            vertebral_fracture=bool(tracker.get_slot("vertebral_fracture")),
+            falls_last_year=int(tracker.get_slot("falls_last_year")),
+            balance_confidence=tracker.get_slot("balance_confidence"),
+            pain_today=int(tracker.get_slot("pain_today")),
+            sessions_per_week=int(tracker.get_slot("sessions_per_week")),
+            training_days=tuple(tracker.get_slot("training_days")),
+            reminder_time=time(hh, mm),
+            equipment=frozenset(tracker.get_slot("equipment") or ()),
+        )
+        reply = await call(dispatcher, coach().save_profile, chat_id(tracker),
+                           first_name(tracker), answers)
+        if reply is None:
+            return []
+        say(dispatcher, reply)
+        return [SlotSet("profile_complete", True)]
+
+
+def _score(text: str, parse: Any) -> int | None:
+    try:
+        return parse(text)
+    except parsing.ScoreOutOfRange:
+        return None
+
+
+def _has_spaced_days(days: tuple[int, ...], needed: int) -> bool:
+    """Strength days are never back to back: can `needed` of these days be picked with gaps?"""
+    ordered = sorted(set(days))
+    for start in ordered:
+        picked = [start]
+        for day in ordered:
+            if day - picked[-1] >= 2:
+                picked.append(day)
+        if len(picked) > 1 and picked[0] + 7 - picked[-1] < 2:  # Sunday then Monday
+            picked.pop()
+        if len(picked) >= needed:
+            return True
+    return False
+
+
+def _says_nothing(text: str) -> bool:
+    return bool(re.search(r"\b(nothing|none|no equipment|just me)\b", text.lower()))

@@ -1,0 +1,69 @@
+"""Reminder time ("7am", "18:30", "evenings"), pause and resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import call, chat_id, coach, say
+from bot.nlp import parsing
+
+
+class ValidateReminderForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_reminder_form"
+
+    def validate_reminder_time(self, value: Any, dispatcher: CollectingDispatcher,
+                               tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        at = parsing.parse_time(str(value))
+        if at is None:
+            dispatcher.utter_message(response="utter_invalid_reminder_time")
+            return {"reminder_time": None}
+        return {"reminder_time": at.strftime("%H:%M")}
+
+
+class ActionSetReminder(Action):
+    def name(self) -> str:
+        return "action_set_reminder"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        at = parsing.parse_time(str(tracker.get_slot("reminder_time")))
+        if at is None:
+            dispatcher.utter_message(response="utter_invalid_reminder_time")
+            return [SlotSet("reminder_time", None)]
+        reply = await call(dispatcher, coach().set_reminder, chat_id(tracker), at)
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
+class ActionPauseReminders(Action):
+    def name(self) -> str:
+        return "action_pause_reminders"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().pause_reminders, chat_id(tracker), True)
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
+class ActionResumeReminders(Action):
+    def name(self) -> str:
+        return "action_resume_reminders"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, coach().pause_reminders, chat_id(tracker), False)
+        if reply is not None:
+            say(dispatcher, reply)
+        return []

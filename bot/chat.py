@@ -1,0 +1,94 @@
+"""Terminal chat with the real stack through Rasa's REST channel (the embedded default)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from bot.stack import ROOT
+
+TERMINAL_CHAT_ID = "1"
+ERROR_REPLY = "Something went wrong on our side. Your message is saved; please try again in a minute."
+
+
+def send(rasa_url: str, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """One message to the REST channel; the bot's replies in order."""
+    body = json.dumps({"sender": sender, "message": text, "metadata": metadata}).encode()
+    request = urllib.request.Request(
+        f"{rasa_url}/webhooks/rest/webhook", data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return list(json.load(response))
+
+
+class TerminalChat:
+    """Reads lines, prints replies; a number picks one of the last buttons."""
+
+    def __init__(self, rasa_url: str, settings: Settings, sender: str = TERMINAL_CHAT_ID) -> None:
+        self.rasa_url = rasa_url
+        self.settings = settings
+        self.sender = sender
+        self.buttons: list[dict[str, str]] = []
+
+    def loop(self) -> None:
+        print("Bone Coach is ready. Type a message (try 'hi' or '/start'); Ctrl-C to quit.\n")
+        while True:
+            text = input("You: ")
+            self.exchange(self._resolve_button(text))
+
+    def _resolve_button(self, text: str) -> str:
+        choice = text.strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
+            return self.buttons[int(choice) - 1]["payload"]
+        return text
+
+    def exchange(self, text: str) -> None:
+        try:
+            replies = send(self.rasa_url, self.sender, text, {"first_name": "Friend"})
+        except (urllib.error.URLError, TimeoutError, json.JSONDecodeError):
+            replies = []
+        if not replies:
+            print(f"Coach: {ERROR_REPLY}\n")
+            return
+        self.buttons = []
+        for reply in replies:
+            self._show(reply)
+        print()
+
+    def _show(self, reply: dict[str, Any]) -> None:
+        if reply.get("text"):
+            print(f"Coach: {reply['text']}")
+        for button in reply.get("buttons") or []:
+            self.buttons.append(button)
+            print(f"   [{len(self.buttons)}] {button['title']}")
+        custom = reply.get("custom") or {}
+        if custom.get("progress_chart"):
+            print(f"   (chart saved to {self._save_chart()})")
+        if custom.get("export"):
+            print(f"   (your data is saved to {self._save_export()})")
+
+    def _save_chart(self) -> Path | str:
+        from bot.service import progress_chart_png
+
+        png = progress_chart_png(int(self.sender))
+        if png is None:
+            return "nothing yet"
+        return _write(ROOT / "var" / "charts", "progress", ".png", png)
+
+    def _save_export(self) -> Path:
+        from bot.service import export_json
+
+        return _write(ROOT / "var" / "exports", "bone-coach-data", ".json", export_json(int(self.sender)))
+
+
+def _write(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{stem}-{datetime.now():%Y%m%d-%H%M%S}{suffix}"
+    path.write_bytes(data)
+    return path

@@ -1,0 +1,82 @@
+"""Engines, the one place that opens transactions, and schema creation through Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.orm import Session
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+# Any fixed 64-bit number: it only has to be the same in every process migrating one database.
+MIGRATION_LOCK_KEY = 0x626F6E65_636F6163
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str | URL) -> Engine:
+    """An engine for SQLite (the embedded default) or PostgreSQL (scale-out)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    return create_engine(parsed, future=True, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not pysqlite, decides when transactions begin: SAVEPOINT needs that.
+        dbapi_connection.isolation_level = None
+        for pragma in (
+            f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
+            "foreign_keys = ON",
+            "journal_mode = WAL",
+        ):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # Take the write lock at BEGIN. A deferred WAL transaction that reads and then writes
+        # fails at once with SQLITE_BUSY when another writer got in first; IMMEDIATE ones wait
+        # on the busy timeout instead, so concurrent workers queue rather than error.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction: commits when the block ends, rolls back when it raises.
+
+    Objects stay readable after the block (no expiry on commit) but cannot lazy-load.
+    """
+    with Session(engine, future=True, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic configuration pointing at our migrations, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create or upgrade the database to the newest migration (`alembic upgrade head`).
+
+    Safe to call at every start-up, also from several processes at once (see migrations/env.py).
+    """
+    command.upgrade(alembic_config(engine), "head")

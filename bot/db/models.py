@@ -1,0 +1,347 @@
+"""Session database schema: clients, their profile, training history, safety reports, delivery.
+
+Every row that belongs to a client references it with ON DELETE CASCADE, so deleting the client
+(`/forget`) deletes everything about them. Vocabularies are tuples here so other modules can
+import the exact spellings the check constraints accept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+CLIENT_STATES = ("invited", "onboarding", "active", "paused")
+EXPERIENCE_LEVELS = ("new", "some", "regular")
+BALANCE_CONFIDENCE = ("low", "medium", "high")
+CHECKIN_STATUSES = ("done", "partial", "skipped")
+SYMPTOM_KINDS = ("pain", "fatigue", "red_flag")
+ALERT_KINDS = ("red_flag", "pain_high", "human_request", "missed_sessions")
+REMINDER_KINDS = ("checkin", "nudge", "light")
+REMINDER_STATUSES = ("claimed", "sent", "failed", "skipped")
+UPDATE_STATES = ("processing", "done")
+DEFAULT_TIMEZONE = "America/Chicago"
+
+# Stable constraint names let later (batch) migrations on SQLite find and alter constraints.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive UTC text).
+
+    Naive datetimes are refused: a local time mistaken for UTC would shift reminders by hours.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the database; pass an aware datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """SQL text for a check constraint; values are our own constants, never user input."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# A client's rows go with the client: the database cascades, the ORM does not load them first.
+_OWNED = {"cascade": "all, delete-orphan", "passive_deletes": True}
+
+
+def _client_fk(index: bool = True) -> Column:
+    """The owning client; `index=False` where a unique key already starts with client_id."""
+    return Column(
+        Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=index
+    )
+
+
+class Client(Base):
+    """One person chatting with the coach, keyed by their Telegram chat id."""
+
+    __tablename__ = "clients"
+    __table_args__ = (CheckConstraint(_one_of("state", CLIENT_STATES), name="state"),)
+
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(BigInteger, nullable=False, unique=True)
+    display_name = Column(String(120), nullable=True)
+    timezone = Column(String(64), nullable=False, default=DEFAULT_TIMEZONE)
+    state = Column(String(16), nullable=False, default="invited")
+    consent_at = Column(UTCDateTime, nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    reminders_paused = Column(Boolean, nullable=False, default=False)
+    blocked_bot_at = Column(UTCDateTime, nullable=True)
+    # Flags only a coach sets (from the clinic's assessment), read by the rules engine.
+    cleared_for_weights = Column(Boolean, nullable=False, default=False)
+    cleared_floor = Column(Boolean, nullable=False, default=False)
+    high_risk = Column(Boolean, nullable=False, default=False)
+
+    profile = relationship("Profile", uselist=False, back_populates="client", **_OWNED)
+    ladder_positions = relationship("LadderPosition", back_populates="client", **_OWNED)
+    planned_sessions = relationship("PlannedSession", back_populates="client", **_OWNED)
+    checkins = relationship("CheckIn", back_populates="client", **_OWNED)
+    symptom_reports = relationship("SymptomReport", back_populates="client", **_OWNED)
+    coach_alerts = relationship("CoachAlert", back_populates="client", **_OWNED)
+    reminders = relationship("ReminderSent", back_populates="client", **_OWNED)
+
+
+class Profile(Base):
+    """Onboarding answers (one row per client), editable later."""
+
+    __tablename__ = "profiles"
+    __table_args__ = (
+        CheckConstraint(_one_of("experience", EXPERIENCE_LEVELS), name="experience"),
+        CheckConstraint(_one_of("balance_confidence", BALANCE_CONFIDENCE), name="balance"),
+        CheckConstraint("falls_last_year >= 0", name="falls"),
+        CheckConstraint("baseline_pain BETWEEN 0 AND 10", name="baseline_pain"),
+        CheckConstraint("sessions_per_week BETWEEN 2 AND 3", name="sessions_per_week"),
+    )
+
+    client_id = Column(Integer, ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    experience = Column(String(16), nullable=True)
+    vertebral_fracture = Column(Boolean, nullable=True)
+    falls_last_year = Column(Integer, nullable=True)  # how many falls; 0 = none
+    balance_confidence = Column(String(16), nullable=True)
+    baseline_pain = Column(Integer, nullable=True)
+    sessions_per_week = Column(Integer, nullable=True)
+    training_days = Column(String(20), nullable=True)  # weekday numbers, Monday = 0: "0,2,4"
+    reminder_time = Column(Time, nullable=True)  # in the client's own timezone
+    equipment = Column(String(200), nullable=False, default="")  # "chair,band"
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    client = relationship("Client", back_populates="profile")
+
+    @property
+    def training_weekdays(self) -> frozenset[int]:
+        """Training days as weekday numbers (Monday = 0)."""
+        return frozenset(int(d) for d in (self.training_days or "").split(",") if d)
+
+    @property
+    def equipment_items(self) -> frozenset[str]:
+        return frozenset(e for e in (self.equipment or "").split(",") if e)
+
+
+class LadderPosition(Base):
+    """The rung a client stands on for one movement pattern's ladder."""
+
+    __tablename__ = "ladder_positions"
+    __table_args__ = (
+        UniqueConstraint("client_id", "pattern"),
+        CheckConstraint("rung >= 0", name="rung"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk(index=False)
+    pattern = Column(String(40), nullable=False)
+    rung = Column(Integer, nullable=False)
+    start_rung = Column(Integer, nullable=False)  # where they began, for "steps climbed"
+    updated_at = Column(UTCDateTime, nullable=False)
+
+    client = relationship("Client", back_populates="ladder_positions")
+
+
+class PlannedSession(Base):
+    """The session the engine planned for a client's local day (plan_json: exercises + reasons)."""
+
+    __tablename__ = "planned_sessions"
+    __table_args__ = (UniqueConstraint("client_id", "day"),)
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk(index=False)
+    day = Column(Date, nullable=False)
+    kind = Column(String(20), nullable=False)
+    plan_json = Column(Text, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False)
+
+    client = relationship("Client", back_populates="planned_sessions")
+
+
+class CheckIn(Base):
+    """What the client reported for one local day (at most one row per day)."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("client_id", "day"),
+        CheckConstraint(_one_of("status", CHECKIN_STATUSES), name="status"),
+        CheckConstraint("rpe BETWEEN 1 AND 10", name="rpe"),
+        CheckConstraint("pain BETWEEN 0 AND 10", name="pain"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk(index=False)
+    day = Column(Date, nullable=False)
+    planned_session_id = Column(
+        Integer, ForeignKey("planned_sessions.id", ondelete="SET NULL"), nullable=True
+    )
+    status = Column(String(16), nullable=False)
+    rpe = Column(Integer, nullable=True)
+    pain = Column(Integer, nullable=True)
+    note = Column(Text, nullable=True)
+    skip_reason = Column(String(200), nullable=True)
+    created_at = Column(UTCDateTime, nullable=False)
+
+    client = relationship("Client", back_populates="checkins")
+    planned_session = relationship("PlannedSession")
+    exercise_logs = relationship(
+        "ExerciseLog",
+        back_populates="checkin",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ExerciseLog.id",
+    )
+
+
+class ExerciseLog(Base):
+    """One exercise done in a checked-in session, the raw material for progression."""
+
+    __tablename__ = "exercise_logs"
+    __table_args__ = (
+        CheckConstraint("rung >= 0", name="rung"),
+        CheckConstraint("sets >= 0", name="sets"),
+        CheckConstraint("reps >= 0", name="reps"),
+        CheckConstraint("seconds >= 0", name="seconds"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    checkin_id = Column(
+        Integer, ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    pattern = Column(String(40), nullable=False)
+    rung = Column(Integer, nullable=False)
+    sets = Column(Integer, nullable=True)
+    reps = Column(Integer, nullable=True)
+    seconds = Column(Integer, nullable=True)
+
+    checkin = relationship("CheckIn", back_populates="exercise_logs")
+
+
+class SymptomReport(Base):
+    """Pain, fatigue or a red flag the client reported; red flags stay open until a coach clears."""
+
+    __tablename__ = "symptom_reports"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", SYMPTOM_KINDS), name="kind"),
+        CheckConstraint("score BETWEEN 0 AND 10", name="score"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk()
+    at = Column(UTCDateTime, nullable=False)
+    kind = Column(String(16), nullable=False)
+    score = Column(Integer, nullable=True)
+    body_part = Column(String(40), nullable=True)
+    text_excerpt = Column(String(200), nullable=True)
+    cleared_at = Column(UTCDateTime, nullable=True)
+    cleared_by = Column(String(120), nullable=True)
+
+    client = relationship("Client", back_populates="symptom_reports")
+
+
+class CoachAlert(Base):
+    """Something a human at the clinic must look at."""
+
+    __tablename__ = "coach_alerts"
+    __table_args__ = (CheckConstraint(_one_of("kind", ALERT_KINDS), name="kind"),)
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk()
+    at = Column(UTCDateTime, nullable=False)
+    kind = Column(String(20), nullable=False)
+    detail = Column(Text, nullable=True)
+    handled_at = Column(UTCDateTime, nullable=True)
+    handled_by = Column(String(120), nullable=True)
+
+    client = relationship("Client", back_populates="coach_alerts")
+
+
+class ReminderSent(Base):
+    """One reminder per client, day and kind: the unique constraint stops double sends."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        UniqueConstraint("client_id", "day", "kind"),
+        CheckConstraint(_one_of("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint(_one_of("status", REMINDER_STATUSES), name="status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    client_id = _client_fk(index=False)
+    day = Column(Date, nullable=False)
+    kind = Column(String(16), nullable=False)
+    claimed_at = Column(UTCDateTime, nullable=False)
+    sent_at = Column(UTCDateTime, nullable=True)
+    status = Column(String(16), nullable=False, default="claimed")
+
+    client = relationship("Client", back_populates="reminders")
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update id claimed by one worker, so a re-delivered update is handled once."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (CheckConstraint(_one_of("state", UPDATE_STATES), name="state"),)
+
+    update_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    state = Column(String(16), nullable=False)
+    claimed_at = Column(UTCDateTime, nullable=False)
+    done_at = Column(UTCDateTime, nullable=True)
+
+
+class InviteCode(Base):
+    """A one-use enrolment code handed out by the clinic."""
+
+    __tablename__ = "invite_codes"
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(16), nullable=False, unique=True)
+    created_at = Column(UTCDateTime, nullable=False)
+    created_by = Column(String(120), nullable=True)
+    redeemed_by_chat_id = Column(BigInteger, nullable=True)
+    redeemed_at = Column(UTCDateTime, nullable=True)
+
+
+class AllowedChat(Base):
+    """A chat the clinic enrolled directly, without an invite code."""
+
+    __tablename__ = "allowed_chats"
+
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(BigInteger, nullable=False, unique=True)
+    added_at = Column(UTCDateTime, nullable=False)
+    note = Column(String(200), nullable=True)

@@ -1,0 +1,57 @@
+"""`bin/run`: the whole coach on one machine.
+
+With TELEGRAM_BOT_TOKEN set, the Rasa server serves Telegram (polling or webhook); without it,
+a terminal chat talks to the same stack through Rasa's REST channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from bot.chat import TerminalChat
+from bot.db.engine import ensure_schema, make_engine
+from bot.settings import Settings
+from bot.stack import ROOT, Stack, StackConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=5005, help="Rasa server port (loopback)")
+    parser.add_argument("--action-port", type=int, default=5055)
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env()
+    # Migrate once here, before two processes could race to create the schema.
+    ensure_schema(make_engine(settings.database_url))
+    config = StackConfig(
+        database_url=settings.database_url,
+        run_dir=ROOT / "var" / "run",
+        rasa_port=args.port,
+        action_port=args.action_port,
+        telegram=bool(settings.telegram_bot_token),
+    )
+    stack = Stack(config)
+    print("Starting Bone Coach (action server + Rasa server; first start takes ~20 s)…", flush=True)
+    try:
+        stack.start()
+        if config.telegram:
+            print(f"Serving Telegram ({settings.telegram_mode}). Logs: var/run/. Ctrl-C stops.")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            while all(p.poll() is None for p in stack.procs.values()):
+                time.sleep(1)
+            print("A server stopped; see var/run/*.log", file=sys.stderr)
+            return 1
+        TerminalChat(stack.rasa_url, settings).loop()
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("\nStopping…", flush=True)
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,444 @@
+"""The coaching service: the session database on one side, the pure rules engine on the other.
+
+Actions, the Telegram channel, the scheduler and the CLI call this module; none of them touches
+the database or the engine directly. Every public method is one unit of work (one transaction).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.coaching import models as cm
+from bot.coaching.chart import progress_chart_png as render_chart
+from bot.coaching.engine import plan_today
+from bot.coaching.formatting import format_plan
+from bot.coaching.progress import summarize_progress
+from bot.db import repo
+from bot.db.engine import ensure_schema, make_engine, unit_of_work
+from bot.db.models import Client
+from bot.settings import Settings
+
+CONTENT = Path(__file__).parent / "content"
+HISTORY_DAYS = 56
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@lru_cache(maxsize=None)
+def messages() -> dict[str, Any]:
+    return dict(yaml.safe_load((CONTENT / "messages.yml").read_text()))
+
+
+@lru_cache(maxsize=None)
+def clinic() -> dict[str, Any]:
+    return dict(yaml.safe_load((CONTENT / "clinic.yml").read_text()))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ProfileAnswers:
+    """Parsed onboarding answers (the form's validation has already checked them)."""
+
+    experience: str
+    vertebral_fracture: bool
+    falls_last_year: int
+    balance_confidence: str
+    pain_today: int
+    sessions_per_week: int
+    training_days: tuple[int, ...]
+    reminder_time: time
+    equipment: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the coach says back; `buttons` are (title, payload) pairs."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+PLAN_BUTTONS = (("Done", "/checkin_done"), ("Too hard", "that was too hard"),
+                ("Pain today", "/report_pain"))
+
+
+class Coach:
+    """One instance per process; thread-safe because every call opens its own session."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Coach:
+        settings = settings or Settings.from_env()
+        engine = make_engine(settings.database_url)
+        ensure_schema(engine)
+        return cls(engine)
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _local_today(self, client: Client) -> date:
+        return self.clock().astimezone(ZoneInfo(client.timezone)).date()
+
+    def _since(self, client: Client, days: int) -> datetime:
+        """Midnight `days` ago in the client's own zone, as an aware datetime."""
+        tz = ZoneInfo(client.timezone)
+        start = self._local_today(client) - timedelta(days=days)
+        return datetime.combine(start, time(), tzinfo=tz)
+
+    def _client(self, s: Session, chat_id: int, name: str | None = None) -> Client:
+        return repo.get_or_create_client(s, chat_id, name or "friend", self.clock())
+
+    # --- onboarding --------------------------------------------------------------------------
+    def profile_complete(self, chat_id: int) -> bool:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            return bool(client and client.profile and client.consent_at)
+
+    def display_name(self, chat_id: int) -> str:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            return client.display_name if client else "friend"
+
+    def save_profile(self, chat_id: int, name: str | None, answers: ProfileAnswers) -> Reply:
+        now = self.clock()
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id, name)
+            if name:
+                client.display_name = name
+            if client.consent_at is None:
+                repo.set_consent(s, client, now)
+            client.state = "active"
+            repo.save_profile(
+                s, client,
+                experience=answers.experience,
+                vertebral_fracture=answers.vertebral_fracture,
+                falls_last_year=answers.falls_last_year,
+                balance_confidence=answers.balance_confidence,
+                baseline_pain=answers.pain_today,
+                sessions_per_week=answers.sessions_per_week,
+                training_days=answers.training_days,
+                reminder_time=answers.reminder_time,
+                equipment=answers.equipment,
+            )
+            text = messages()["profile_saved"].format(
+                name=client.display_name,
+                days=", ".join(WEEKDAYS[d] for d in answers.training_days),
+                per_week=answers.sessions_per_week,
+                time=answers.reminder_time.strftime("%H:%M"),
+                equipment=", ".join(sorted(answers.equipment)) or "none needed",
+            )
+        return Reply(text)
+
+    # --- plans -------------------------------------------------------------------------------
+    def todays_plan(self, chat_id: int, symptoms_changed: bool = False) -> Reply:
+        """Today's plan (made once a day, remade when a symptom report changes the picture)."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            plan = self._plan(s, client, replan=symptoms_changed)
+        buttons = PLAN_BUTTONS if plan.exercises else ()
+        footer = messages()["plan_footer"] if plan.exercises else ""
+        return Reply("\n\n".join(t for t in (format_plan(plan), footer) if t), buttons)
+
+    def _plan(self, s: Session, client: Client, replan: bool = False) -> cm.Plan:
+        today = self._local_today(client)
+        stored = repo.planned_session(s, client, today)
+        if stored is not None and not replan:
+            return _plan_from_json(stored.plan_json)
+        # The rungs from before today's plan, so a replan never progresses twice in one day.
+        rungs_before = (
+            json.loads(stored.plan_json)["rungs_before"] if stored is not None
+            else repo.ladder_positions(s, client)
+        )
+        history, symptoms = self._history(s, client, today, rungs_before)
+        plan = plan_today(_profile(client), history, today, symptoms)
+        repo.save_planned_session(
+            s, client, today, plan.kind, _plan_to_json(plan, rungs_before), self.clock()
+        )
+        repo.set_ladder_positions(s, client, plan.rungs, self.clock())
+        return plan
+
+    def _history(
+        self, s: Session, client: Client, today: date, rungs: Mapping[str, int]
+    ) -> tuple[cm.History, list[cm.SymptomReport]]:
+        since = today - timedelta(days=HISTORY_DAYS)
+        sessions = tuple(_session_record(c) for c in repo.recent_checkins(s, client, since))
+        tz = ZoneInfo(client.timezone)
+        reports = {r.id: r for r in repo.symptoms_since(s, client, self._since(client, HISTORY_DAYS))}
+        reports.update({r.id: r for r in repo.open_red_flags(s, client)})
+        symptoms = [
+            cm.SymptomReport(
+                day=r.at.astimezone(tz).date(), kind=r.kind, score=r.score,
+                body_part=r.body_part, cleared=r.cleared_at is not None,
+            )
+            for r in reports.values()
+        ]
+        return cm.History(sessions=sessions, rungs=dict(rungs)), symptoms
+
+    # --- check-ins ---------------------------------------------------------------------------
+    def log_checkin(
+        self, chat_id: int, status: str, rpe: int | None, pain: int | None, note: str | None
+    ) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            today = self._local_today(client)
+            plan = self._plan(s, client)
+            logs = [
+                dict(pattern=e.pattern, rung=e.rung, sets=e.sets, reps=e.reps, seconds=e.seconds)
+                for e in plan.exercises
+            ] if status == "done" else []
+            repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock())
+            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+            summary = summarize_progress(history, symptoms, today)
+            name = client.display_name
+        return Reply(_checkin_text(status, rpe, pain, summary, name))
+
+    def log_skip(self, chat_id: int, reason: str) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            repo.record_checkin(
+                s, client, self._local_today(client), "skipped", None, None, None,
+                reason[:200], [], self.clock(),
+            )
+        return Reply(messages()["skip_ack"].format(reason=reason[:60]))
+
+    # --- symptoms ----------------------------------------------------------------------------
+    def report_pain(self, chat_id: int, score: int, body_part: str | None, excerpt: str) -> Reply:
+        zones = _pain_zones()
+        zone = "red" if score >= zones["red"] else "amber" if score >= zones["amber"] else "green"
+        where = f"in your {body_part} " if body_part else ""
+        parts = [messages()["pain_ack"][zone].format(score=score, where=where)]
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            now = self.clock()
+            repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now)
+            if score >= zones["alert"]:
+                repo.create_alert(s, client, "pain_high", f"pain {score}/10", now)
+            elif zone == "red" and self._red_pain_reports_this_week(s, client) >= 2:
+                repo.create_alert(s, client, "pain_high", "two red-zone pain reports in a week", now)
+                parts.append(messages()["pain_repeat_alert"])
+        if self.profile_complete(chat_id):
+            parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
+        return Reply("\n\n".join(parts))
+
+    def _red_pain_reports_this_week(self, s: Session, client: Client) -> int:
+        red = _pain_zones()["red"]
+        return sum(
+            1 for r in repo.symptoms_since(s, client, self._since(client, 7))
+            if r.kind == "pain" and (r.score or 0) >= red
+        )
+
+    def report_fatigue(self, chat_id: int, excerpt: str) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            repo.record_symptom(s, client, "fatigue", None, None, excerpt[:200], self.clock())
+            recent = sum(
+                1 for r in repo.symptoms_since(s, client, self._since(client, 14))
+                if r.kind == "fatigue"
+            )
+        parts = [messages()["fatigue_ack"]]
+        if recent >= 3:
+            parts.append(messages()["fatigue_persistent"])
+        if self.profile_complete(chat_id):
+            parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
+        return Reply("\n\n".join(parts))
+
+    def record_red_flag(self, chat_id: int, excerpt: str) -> Reply:
+        """Logged, the clinic alerted, and every plan blocked until a coach clears it."""
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            now = self.clock()
+            repo.record_symptom(s, client, "red_flag", None, None, excerpt[:200], now)
+            repo.create_alert(s, client, "red_flag", excerpt[:200], now)
+            if client.profile is not None:
+                repo.save_planned_session(
+                    s, client, self._local_today(client), "stop",
+                    json.dumps({"kind": "stop", "rungs_before": repo.ladder_positions(s, client)}),
+                    now,
+                )
+        return Reply(messages()["red_flag_logged"])
+
+    def request_human(self, chat_id: int, excerpt: str) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            repo.create_alert(s, client, "human_request", excerpt[:200], self.clock())
+        return Reply(messages()["human_requested"].format(phone=clinic()["phone"]))
+
+    # --- progress ----------------------------------------------------------------------------
+    def progress(self, chat_id: int) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            today = self._local_today(client)
+            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+            summary = summarize_progress(history, symptoms, today)
+            if not history.sessions:
+                return Reply(messages()["progress_none"])
+            return Reply(messages()["progress"].format(name=client.display_name, **_summary(summary)))
+
+    def progress_chart_png(self, chat_id: int) -> bytes | None:
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None:
+                return None
+            today = self._local_today(client)
+            history, _ = self._history(s, client, today, repo.ladder_positions(s, client))
+        return render_chart(history, today) if history.sessions else None
+
+    # --- reminders ---------------------------------------------------------------------------
+    def set_reminder(self, chat_id: int, at: time) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            if client.profile is not None:
+                client.profile.reminder_time = at
+            client.reminders_paused = False
+        return Reply(messages()["reminder_set"].format(time=at.strftime("%H:%M")))
+
+    def pause_reminders(self, chat_id: int, paused: bool) -> Reply:
+        with unit_of_work(self.engine) as s:
+            client = self._client(s, chat_id)
+            client.reminders_paused = paused
+            at = client.profile.reminder_time if client.profile else None
+        if paused:
+            return Reply(messages()["reminders_paused"])
+        return Reply(messages()["reminders_resumed"].format(time=at.strftime("%H:%M") if at else "your usual time"))
+
+    # --- privacy -----------------------------------------------------------------------------
+    def export_json(self, chat_id: int) -> bytes:
+        with unit_of_work(self.engine) as s:
+            data = repo.export_client(s, chat_id)
+        return json.dumps(data, indent=2, default=str).encode()
+
+    def forget(self, chat_id: int) -> Reply:
+        with unit_of_work(self.engine) as s:
+            gone = repo.forget_client(s, chat_id)
+        return Reply(messages()["forgotten" if gone else "nothing_to_forget"])
+
+
+# --- conversions (rows <-> engine dataclasses) ------------------------------------------------
+def _profile(client: Client) -> cm.Profile:
+    p = client.profile
+    return cm.Profile(
+        experience=p.experience,
+        vertebral_fracture=bool(p.vertebral_fracture),
+        falls_last_year=p.falls_last_year,
+        balance_confidence=p.balance_confidence,
+        baseline_pain=p.baseline_pain,
+        sessions_per_week=p.sessions_per_week,
+        training_days=tuple(int(d) for d in p.training_days.split(",") if d),
+        equipment=frozenset(e for e in (p.equipment or "").split(",") if e),
+        high_risk=bool(client.high_risk),
+        cleared_for_weights=bool(client.cleared_for_weights),
+        cleared_floor=bool(client.cleared_floor),
+    )
+
+
+def _session_record(checkin: Any) -> cm.SessionRecord:
+    kind = checkin.planned_session.kind if checkin.planned_session is not None else "strength"
+    return cm.SessionRecord(
+        day=checkin.day, kind=kind, status=checkin.status, rpe=checkin.rpe, pain=checkin.pain,
+        results=tuple(
+            cm.ExerciseResult(
+                pattern=log.pattern, rung=log.rung, sets=log.sets, reps=log.reps,
+                seconds=log.seconds, rpe=checkin.rpe, pain=checkin.pain,
+            )
+            for log in checkin.exercise_logs
+        ),
+    )
+
+
+def _plan_to_json(plan: cm.Plan, rungs_before: Mapping[str, int]) -> str:
+    data = asdict(plan)
+    data["day"] = plan.day.isoformat()
+    data["tiers"] = sorted(plan.tiers)
+    data["rungs"] = dict(plan.rungs)
+    data["rungs_before"] = dict(rungs_before)
+    return json.dumps(data)
+
+
+def _plan_from_json(raw: str) -> cm.Plan:
+    data = json.loads(raw)
+    if data.get("kind") == "stop" and "exercises" not in data:
+        return cm.Plan(
+            day=date.today(), kind="stop", exercises=(), minutes=0,
+            reasons=(cm.Reason("red_flag_open", messages()["red_flag_logged"], "ROS"),),
+            rungs=data.get("rungs_before", {}), tiers=frozenset({"stop"}),
+        )
+    return cm.Plan(
+        day=date.fromisoformat(data["day"]),
+        kind=data["kind"],
+        exercises=tuple(cm.PlannedExercise(**e) for e in data["exercises"]),
+        reasons=tuple(cm.Reason(**r) for r in data["reasons"]),
+        minutes=data["minutes"],
+        rungs=data["rungs"],
+        tiers=frozenset(data["tiers"]),
+    )
+
+
+@lru_cache(maxsize=None)
+def _pain_zones() -> dict[str, int]:
+    rules = yaml.safe_load((CONTENT / "rules.yml").read_text())
+    zones = rules["pain_zones"]
+    return {"amber": zones["amber_min"], "red": zones["red_min"], "alert": zones["coach_alert_min"]}
+
+
+def _summary(summary: Any) -> dict[str, Any]:
+    return {
+        "week_done": summary.week_done, "week_planned": summary.week_planned,
+        "month_done": summary.four_weeks_done, "streak": summary.streak,
+        "climbed": summary.rungs_climbed, "pain_trend": summary.pain_trend,
+    }
+
+
+def _checkin_text(status: str, rpe: int | None, pain: int | None, summary: Any, name: str) -> str:
+    m = messages()
+    if status == "partial":
+        parts = [m["checkin_partial"]]
+    elif summary.four_weeks_done <= 1:
+        parts = [m["checkin_done"]["first"].format(name=name)]
+    elif summary.streak >= 2:
+        parts = [m["checkin_done"]["streak"].format(name=name, streak=summary.streak)]
+    else:
+        parts = [m["checkin_done"]["plain"].format(name=name, week_done=summary.week_done)]
+    if rpe is not None and rpe >= 7:
+        parts.append(m["effort_hard"].format(rpe=rpe))
+    elif rpe is not None and (pain or 0) <= 2:
+        parts.append(m["effort_easy"].format(rpe=rpe))
+    if pain is not None and pain >= 3:
+        parts.append(m["pain_after"].format(pain=pain))
+    return " ".join(parts)
+
+
+# --- process-wide default, for the channel and the terminal chat ------------------------------
+@lru_cache(maxsize=1)
+def default_coach() -> Coach:
+    return Coach.from_settings()
+
+
+def progress_chart_png(chat_id: int) -> bytes | None:
+    return default_coach().progress_chart_png(chat_id)
+
+
+def export_json(chat_id: int) -> bytes:
+    return default_coach().export_json(chat_id)
+

@@ -1,0 +1,72 @@
+"""A client's whole journey through the real stack, persisted in the session database."""
+
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import Chat, texts
+
+ONBOARDING_ANSWERS = [
+    ("yes", r"(?i)strength|lifted|experience"),
+    ("new", r"(?i)spine|vertebra|fracture"),
+    ("no", r"(?i)fall"),
+    ("0", r"(?i)balance|steady"),
+    ("okay", r"(?i)pain"),
+    ("2", r"(?i)week"),
+    ("2", r"(?i)day"),
+    ("mon wed fri", r"(?i)time|when"),
+    ("8am", r"(?i)equipment|chair|band"),
+]
+
+
+def onboard(chat: Chat) -> str:
+    replies = texts(chat("/start"))
+    assert re.search(r"(?i)agree|consent|store", replies), replies
+    for answer, _ in ONBOARDING_ANSWERS:
+        replies = texts(chat(answer))
+    replies = texts(chat("a chair and a resistance band"))
+    assert "All set" in replies, replies
+    return replies
+
+
+def test_onboarding_asks_every_question_in_turn(chat: Chat) -> None:
+    texts(chat("/start"))
+    for answer, next_question in ONBOARDING_ANSWERS:
+        reply = texts(chat(answer))
+        assert re.search(next_question, reply), (answer, reply)
+
+
+def test_unclear_answer_gets_a_clear_reask(chat: Chat) -> None:
+    texts(chat("/start"))
+    for answer, _ in ONBOARDING_ANSWERS[:4]:
+        texts(chat(answer))
+    reply = texts(chat("pain 15/10"))  # pain today is asked now
+    assert re.search(r"0 to 10|0-10|0 and 10", reply), reply
+
+
+def test_plan_checkin_pain_and_progress_are_persisted(chat: Chat) -> None:
+    onboard(chat)
+    plan = chat("/ask_todays_workout")
+    assert plan and re.search(r"(?i)day", texts(plan))
+    checkin = texts(chat("/checkin_done"))
+    assert re.search(r"(?i)effort|how hard", checkin), checkin
+    texts(chat("effort 6"))
+    logged = texts(chat("pain 1/10"))
+    assert re.search(r"(?i)logged", logged), logged
+    progress = texts(chat("/ask_progress"))
+    assert "1" in progress and re.search(r"(?i)streak", progress), progress
+
+
+def test_pain_report_adapts_todays_plan(chat: Chat) -> None:
+    onboard(chat)
+    reply = texts(chat("my knee hurts, about a 6 out of 10"))
+    assert re.search(r"(?i)gentle|too much", reply), reply
+
+
+def test_red_flag_blocks_workouts(chat: Chat) -> None:
+    onboard(chat)
+    red = texts(chat("I slipped on the ice and heard a crack in my hip, cant stand on it"))
+    assert "911" in red and "(218) 555-0142" in red, red
+    after = texts(chat("/ask_todays_workout"))
+    assert re.search(r"(?i)no training|checked|clinic", after), after
+    assert not re.search(r"(?i)sit-to-stand|push-up|squat", after), after

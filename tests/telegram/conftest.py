@@ -1,0 +1,60 @@
+"""The Telegram channel under test: the fake Bot API, a real python-telegram-bot client pointed at
+it, a real SQLite session database, and the channel mounted in a real Sanic app as Rasa mounts it.
+A tiny bot stands in for Rasa's agent; the lead's end-to-end tests use the real one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `tests.support` is imported from the repository root
+    sys.path.insert(0, str(ROOT))
+
+from bot.db import repo  # noqa: E402
+from bot.db.engine import ensure_schema, make_engine, unit_of_work  # noqa: E402
+from bot.telegram import TelegramInput  # noqa: E402
+from tests.support.fake_telegram import FakeTelegram, block_external_network  # noqa: E402
+from tests.telegram.harness import CLIENT, TinyBot, make_channel, serve  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to reach api.telegram.org (or anything but loopback) fails the test."""
+    block_external_network(monkeypatch)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(webhook_retry_delay=0.1) as server:
+        yield server
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'coach.db'}")
+    ensure_schema(engine)
+    with unit_of_work(engine) as s:
+        repo.allow_chat(s, CLIENT, "test client", datetime.now(timezone.utc))
+    return engine
+
+
+@pytest.fixture
+def tiny_bot() -> TinyBot:
+    return TinyBot()
+
+
+@pytest.fixture
+async def polling(
+    fake: FakeTelegram, engine: Engine, tiny_bot: TinyBot
+) -> AsyncIterator[TelegramInput]:
+    """The channel in polling mode, served."""
+    channel = make_channel(fake, engine)
+    async with serve(channel, tiny_bot):
+        yield channel
