@@ -7,7 +7,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, latest_text, say
+from actions.common import call, chat_id, coach, latest_text
 
 MISSES_BEFORE_HUMAN = 2
 
@@ -21,9 +21,7 @@ class ActionRecordRedFlag(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().record_red_flag, chat_id(tracker), latest_text(tracker))
-        if reply is not None:
-            say(dispatcher, reply)
+        await call(dispatcher, coach().record_red_flag, chat_id(tracker), latest_text(tracker))
         return []
 
 

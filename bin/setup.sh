@@ -30,7 +30,11 @@ find_python310() {
   return 1
 }
 
-hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+hash_of() {
+  local f
+  for f in "$@"; do [ -f "$f" ] || { say "missing input file: $f"; exit 1; }; done
+  cat "$@" | sha256sum | cut -c1-16
+}
 
 if [ ! -x "$VENV/bin/python" ]; then
   PY="$(find_python310)" || {
@@ -44,7 +48,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 mkdir -p "$STAMPS"
 
-deps_hash="$(hash_of pyproject.toml)"
+# Only the dependency list counts: editing lint settings must not trigger a reinstall.
+deps_hash="$(sed -n '/^requires-python/p; /^dependencies/,/^\]/p; /^\[project.scripts\]/,/^$/p' pyproject.toml \
+  | sha256sum | cut -c1-16)"
 if [ "$(cat "$STAMPS/deps" 2>/dev/null)" != "$deps_hash" ]; then
   say "installing the project and its pinned dependencies (first time: a few minutes)"
   if ! "$VENV/bin/python" -m pip install --quiet -e . >"$VENV/pip-install.log" 2>&1; then

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,14 +34,9 @@ HISTORY_DAYS = 56
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages() -> dict[str, Any]:
     return dict(yaml.safe_load((CONTENT / "messages.yml").read_text()))
-
-
-@lru_cache(maxsize=None)
-def clinic() -> dict[str, Any]:
-    return dict(yaml.safe_load((CONTENT / "clinic.yml").read_text()))
 
 
 def utc_now() -> datetime:
@@ -262,8 +257,12 @@ class Coach:
             parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
         return Reply("\n\n".join(parts))
 
-    def record_red_flag(self, chat_id: int, excerpt: str) -> Reply:
-        """Logged, the clinic alerted, and every plan blocked until a coach clears it."""
+    def record_red_flag(self, chat_id: int, excerpt: str) -> None:
+        """Logged, the clinic alerted, and every plan blocked until a coach clears it.
+
+        The client has already had utter_red_flag (sent by Rasa itself, so it arrives even when
+        the action server or the database is down).
+        """
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
@@ -275,13 +274,12 @@ class Coach:
                     json.dumps({"kind": "stop", "rungs_before": repo.ladder_positions(s, client)}),
                     now,
                 )
-        return Reply(messages()["red_flag_logged"])
 
-    def request_human(self, chat_id: int, excerpt: str) -> Reply:
+    def request_human(self, chat_id: int, excerpt: str) -> bool:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             repo.create_alert(s, client, "human_request", excerpt[:200], self.clock())
-        return Reply(messages()["human_requested"].format(phone=clinic()["phone"]))
+        return True
 
     # --- progress ----------------------------------------------------------------------------
     def progress(self, chat_id: int) -> Reply:
@@ -302,8 +300,8 @@ class Coach:
             if client is None:
                 return None
             today = self._local_today(client)
-            history, _ = self._history(s, client, today, repo.ladder_positions(s, client))
-        return render_chart(history, today) if history.sessions else None
+            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+        return render_chart(history, today, symptoms) if history.sessions else None
 
     # --- reminders ---------------------------------------------------------------------------
     def set_reminder(self, chat_id: int, at: time) -> Reply:
@@ -395,7 +393,7 @@ def _plan_from_json(raw: str) -> cm.Plan:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pain_zones() -> dict[str, int]:
     rules = yaml.safe_load((CONTENT / "rules.yml").read_text())
     zones = rules["pain_zones"]
@@ -442,3 +440,11 @@ def progress_chart_png(chat_id: int) -> bytes | None:
 def export_json(chat_id: int) -> bytes:
     return default_coach().export_json(chat_id)
 
+
+
+# --- for the coach desk (report, /report): the same conversion /progress uses -----------------
+def client_history(coach: Coach, s: Session, client: Client) -> tuple[date, cm.History, list[cm.SymptomReport]]:
+    """The client's local today, history and symptoms exactly as /progress sees them."""
+    today = coach._local_today(client)
+    history, symptoms = coach._history(s, client, today, repo.ladder_positions(s, client))
+    return today, history, symptoms

@@ -35,9 +35,7 @@ def _postgres_admin() -> tuple[Engine | None, str]:
     override = os.environ.get("TEST_POSTGRES_URL")
     reasons = []
     for url in [override] if override else POSTGRES_URLS:
-        engine = create_engine(
-            url, future=True, poolclass=NullPool, connect_args={"connect_timeout": 3}
-        )
+        engine = create_engine(url, future=True, poolclass=NullPool, connect_args={"connect_timeout": 3})
         try:
             with engine.connect():
                 return engine, ""
@@ -59,9 +57,7 @@ def db_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def blank_engine(
-    db_backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[], Engine]]:
+def blank_engine(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Engine]]:
     """Makes empty databases on the backend: a new SQLite file, or a new PostgreSQL schema."""
     engines: list[Engine] = []
     schemas: list[str] = []
@@ -110,6 +106,4 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _postgres_not_run:
         terminalreporter.write_sep("!", "PostgreSQL tests DID NOT RUN", red=True, bold=True)
         terminalreporter.write_line(_postgres_not_run[0], red=True)
-        terminalreporter.write_line(
-            "Only SQLite was tested. Start PostgreSQL or set TEST_POSTGRES_URL.", red=True
-        )
+        terminalreporter.write_line("Only SQLite was tested. Start PostgreSQL or set TEST_POSTGRES_URL.", red=True)

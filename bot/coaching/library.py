@@ -161,8 +161,10 @@ def _rung(raw: Mapping[str, Any], where: str, rules: Rules, body_parts: frozense
         if not isinstance(raw.get(field), str) or not raw[field].strip():
             raise LibraryError(f"{where}: {field} is missing")
     where = f"{where} {raw['id']}"
-    if "\n" in raw["cue"] or len(raw["cue"]) > 100:
-        raise LibraryError(f"{where}: the cue must be one short line")
+    # Short enough that a whole session fits one phone screen (see formatting.py).
+    for field, most in (("name", 45), ("load", 40), ("cue", 60)):
+        if "\n" in raw[field] or len(raw[field]) > most:
+            raise LibraryError(f"{where}: {field} must be one line of at most {most} characters")
     equipment = frozenset(raw.get("equipment") or ())
     if not equipment <= EQUIPMENT | EVERYWHERE:
         raise LibraryError(f"{where}: unknown equipment {sorted(equipment - EQUIPMENT)}")
@@ -219,10 +221,12 @@ def parse_library(data: Mapping[str, Any], rules: Rules) -> Library:
     walks = {k: _rung({**v, "id": k}, "walks", rules, parts) for k, v in raw_walks.items()}
     named = [
         *rules["session_size"]["order"], *rules["fatigue_minimum"]["patterns"],
-        *rules["winter_ice"]["first"],
+        *rules["winter_ice"]["order"], *rules["tier_spine_protect"]["first"],
+        *rules["tier_falls_first"]["first"],
         *(p for ps in rules["pain_zones"]["body_parts"].values() for p in ps),
     ]
-    if set(named) - set(ladders) or set(ladders) - set(rules["session_size"]["order"]):
+    orders = (rules["session_size"]["order"], rules["winter_ice"]["order"])
+    if set(named) - set(ladders) or any(set(ladders) != set(o) for o in orders):
         raise LibraryError("rules.yml and exercises.yml must name the same ladders")
     everything = [r for ladder in ladders.values() for r in ladder.rungs]
     everything += [*extras, *gentle, *walks.values()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,12 +40,10 @@ def _sqlite_engine(url: URL) -> Engine:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy, not pysqlite, decides when transactions begin: SAVEPOINT needs that.
         dbapi_connection.isolation_level = None
-        for pragma in (
-            f"busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}",
-            "foreign_keys = ON",
-            "journal_mode = WAL",
-        ):
-            dbapi_connection.execute(f"PRAGMA {pragma}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        if database not in ("", ":memory:"):
+            _use_wal(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -53,6 +53,28 @@ def _sqlite_engine(url: URL) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Switch to WAL, so readers go on while one process writes.
+
+    Switching a new file upgrades a read lock to a write lock, and SQLite refuses that at once,
+    without the busy wait, when another process is doing the same (waiting could deadlock).
+    Two processes opening a fresh database together hit this, so retry until the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = dbapi_connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            mode = "locked"
+        if mode == "wal":
+            return
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(f"could not switch the database to WAL ({mode})")
+        time.sleep(0.01)
 
 
 @contextmanager
@@ -77,6 +99,7 @@ def alembic_config(engine: Engine | None = None) -> Config:
 def ensure_schema(engine: Engine) -> None:
     """Create or upgrade the database to the newest migration (`alembic upgrade head`).
 
-    Safe to call at every start-up, also from several processes at once (see migrations/env.py).
+    Safe to call at every start-up, also from several processes at once (see migrations/env.py);
+    not from several threads of one process (Alembic's migration context is process-global).
     """
     command.upgrade(alembic_config(engine), "head")

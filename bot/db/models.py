@@ -17,12 +17,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
@@ -87,9 +89,7 @@ _OWNED = {"cascade": "all, delete-orphan", "passive_deletes": True}
 
 def _client_fk(index: bool = True) -> Column:
     """The owning client; `index=False` where a unique key already starts with client_id."""
-    return Column(
-        Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=index
-    )
+    return Column(Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=index)
 
 
 class Client(Base):
@@ -106,6 +106,7 @@ class Client(Base):
     consent_at = Column(UTCDateTime, nullable=True)
     created_at = Column(UTCDateTime, nullable=False)
     reminders_paused = Column(Boolean, nullable=False, default=False)
+    light_reminders = Column(Boolean, nullable=False, default=False, server_default=false())  # non-training days
     blocked_bot_at = Column(UTCDateTime, nullable=True)
     # Flags only a coach sets (from the clinic's assessment), read by the rules engine.
     cleared_for_weights = Column(Boolean, nullable=False, default=False)
@@ -206,9 +207,7 @@ class CheckIn(Base):
     id = Column(Integer, primary_key=True)
     client_id = _client_fk(index=False)
     day = Column(Date, nullable=False)
-    planned_session_id = Column(
-        Integer, ForeignKey("planned_sessions.id", ondelete="SET NULL"), nullable=True
-    )
+    planned_session_id = Column(Integer, ForeignKey("planned_sessions.id", ondelete="SET NULL"), nullable=True)
     status = Column(String(16), nullable=False)
     rpe = Column(Integer, nullable=True)
     pain = Column(Integer, nullable=True)
@@ -239,9 +238,7 @@ class ExerciseLog(Base):
     )
 
     id = Column(Integer, primary_key=True)
-    checkin_id = Column(
-        Integer, ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    checkin_id = Column(Integer, ForeignKey("checkins.id", ondelete="CASCADE"), nullable=False, index=True)
     pattern = Column(String(40), nullable=False)
     rung = Column(Integer, nullable=False)
     sets = Column(Integer, nullable=True)
@@ -277,7 +274,11 @@ class CoachAlert(Base):
     """Something a human at the clinic must look at."""
 
     __tablename__ = "coach_alerts"
-    __table_args__ = (CheckConstraint(_one_of("kind", ALERT_KINDS), name="kind"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ALERT_KINDS), name="kind"),
+        # A unique index, not a constraint: SQLite adds it without rebuilding the table.
+        Index("uq_coach_alerts_client_id_dedup_key", "client_id", "dedup_key", unique=True),
+    )
 
     id = Column(Integer, primary_key=True)
     client_id = _client_fk()
@@ -286,6 +287,13 @@ class CoachAlert(Base):
     detail = Column(Text, nullable=True)
     handled_at = Column(UTCDateTime, nullable=True)
     handled_by = Column(String(120), nullable=True)
+    # Delivery to the coach chat: a sender claims the alert, sends it, then sets notified_at;
+    # a claim left by a sender that died goes stale and is taken over.
+    notify_claimed_at = Column(UTCDateTime, nullable=True)
+    notified_at = Column(UTCDateTime, nullable=True)
+    # Set on alerts that must exist once per situation (missed sessions since the last one
+    # done): a second scanner's insert hits the unique index. NULLs never clash.
+    dedup_key = Column(String(64), nullable=True)
 
     client = relationship("Client", back_populates="coach_alerts")
 
@@ -302,11 +310,15 @@ class ReminderSent(Base):
 
     id = Column(Integer, primary_key=True)
     client_id = _client_fk(index=False)
-    day = Column(Date, nullable=False)
+    day = Column(Date, nullable=False, index=True)
     kind = Column(String(16), nullable=False)
     claimed_at = Column(UTCDateTime, nullable=False)
     sent_at = Column(UTCDateTime, nullable=True)
     status = Column(String(16), nullable=False, default="claimed")
+    # A "claimed" row whose lease ran out belongs to nobody (its sender died); each takeover
+    # adds an attempt, and only the holder of the current attempt may record the outcome.
+    lease_until = Column(UTCDateTime, nullable=True)
+    attempts = Column(Integer, nullable=False, default=1, server_default="1")
 
     client = relationship("Client", back_populates="reminders")
 

@@ -84,9 +84,7 @@ def get_client(s: Session, chat_id: int) -> Client | None:
     return s.execute(select(Client).where(Client.chat_id == chat_id)).scalar_one_or_none()
 
 
-def get_or_create_client(
-    s: Session, chat_id: int, display_name: str | None, now: datetime
-) -> Client:
+def get_or_create_client(s: Session, chat_id: int, display_name: str | None, now: datetime) -> Client:
     """The client for this chat; a new one starts as "invited" (not enrolled)."""
     client = get_client(s, chat_id)
     if client is not None:
@@ -95,9 +93,7 @@ def get_or_create_client(
     return _add_or_existing(s, row, lambda: get_client(s, chat_id))[0]
 
 
-def save_profile(
-    s: Session, client: Client, *, now: datetime | None = None, **fields: Any
-) -> Profile:
+def save_profile(s: Session, client: Client, *, now: datetime | None = None, **fields: Any) -> Profile:
     """Create or update the client's profile with the given fields only.
 
     `training_days` may be weekday numbers (Monday = 0) and `equipment` a collection of names;
@@ -138,26 +134,18 @@ def set_consent(s: Session, client: Client, now: datetime) -> None:
 
 
 def ladder_positions(s: Session, client: Client) -> dict[str, int]:
-    rows = s.execute(
-        select(LadderPosition.pattern, LadderPosition.rung).where(
-            LadderPosition.client_id == client.id
-        )
-    )
+    rows = s.execute(select(LadderPosition.pattern, LadderPosition.rung).where(LadderPosition.client_id == client.id))
     return {pattern: rung for pattern, rung in rows}
 
 
-def set_ladder_positions(
-    s: Session, client: Client, rungs: Mapping[str, int], now: datetime
-) -> None:
+def set_ladder_positions(s: Session, client: Client, rungs: Mapping[str, int], now: datetime) -> None:
     """Move the client to these rungs; patterns not named keep theirs.
 
     The first position recorded for a pattern is also its start rung ("steps climbed").
     """
     existing = {
         lp.pattern: lp
-        for lp in s.execute(
-            select(LadderPosition).where(LadderPosition.client_id == client.id)
-        ).scalars()
+        for lp in s.execute(select(LadderPosition).where(LadderPosition.client_id == client.id)).scalars()
     }
     for pattern, rung in rungs.items():
         position = existing.get(pattern)
@@ -179,9 +167,7 @@ def set_ladder_positions(
 
 def planned_session(s: Session, client: Client, day: date) -> PlannedSession | None:
     return s.execute(
-        select(PlannedSession).where(
-            PlannedSession.client_id == client.id, PlannedSession.day == day
-        )
+        select(PlannedSession).where(PlannedSession.client_id == client.id, PlannedSession.day == day)
     ).scalar_one_or_none()
 
 
@@ -191,9 +177,7 @@ def save_planned_session(
     """Store the day's plan, replacing an earlier plan for the same day (created_at = now)."""
     plan = planned_session(s, client, day)
     if plan is None:
-        row = PlannedSession(
-            client_id=client.id, day=day, kind=kind, plan_json=plan_json, created_at=now
-        )
+        row = PlannedSession(client_id=client.id, day=day, kind=kind, plan_json=plan_json, created_at=now)
         plan, created = _add_or_existing(s, row, lambda: planned_session(s, client, day))
         if created:
             return plan
@@ -208,9 +192,7 @@ def save_planned_session(
 
 
 def _checkin(s: Session, client: Client, day: date) -> CheckIn | None:
-    return s.execute(
-        select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day == day)
-    ).scalar_one_or_none()
+    return s.execute(select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day == day)).scalar_one_or_none()
 
 
 def _exercise_log(entry: Mapping[str, Any]) -> ExerciseLog:
@@ -353,9 +335,7 @@ def clear_red_flags(s: Session, client: Client, coach: str, now: datetime) -> in
     return len(flags)
 
 
-def create_alert(
-    s: Session, client: Client, kind: str, detail: str | None, now: datetime
-) -> CoachAlert:
+def create_alert(s: Session, client: Client, kind: str, detail: str | None, now: datetime) -> CoachAlert:
     alert = CoachAlert(client_id=client.id, at=now, kind=kind, detail=detail)
     s.add(alert)
     s.flush()
@@ -399,11 +379,7 @@ def claim_update(s: Session, update_id: int, now: datetime, stale_after: timedel
     before processing, so other workers see it."""
     try:
         with s.begin_nested():
-            s.execute(
-                insert(ProcessedUpdate).values(
-                    update_id=update_id, state="processing", claimed_at=now
-                )
-            )
+            s.execute(insert(ProcessedUpdate).values(update_id=update_id, state="processing", claimed_at=now))
         return True
     except IntegrityError:
         pass
@@ -453,9 +429,7 @@ def prune_updates(s: Session, before: datetime) -> int:
 # Reminders
 
 
-def claim_reminder(
-    s: Session, client: Client, day: date, kind: str, now: datetime
-) -> ReminderSent | None:
+def claim_reminder(s: Session, client: Client, day: date, kind: str, now: datetime) -> ReminderSent | None:
     """Claim the right to send this reminder; None when it was claimed before (by anyone)."""
     row = ReminderSent(client_id=client.id, day=day, kind=kind, claimed_at=now, status="claimed")
 
@@ -472,9 +446,7 @@ def claim_reminder(
     return reminder if created else None
 
 
-def mark_reminder(
-    s: Session, reminder: ReminderSent, status: str, now: datetime
-) -> ReminderSent | None:
+def mark_reminder(s: Session, reminder: ReminderSent, status: str, now: datetime) -> ReminderSent | None:
     """Record the outcome of a claimed reminder; None if its client was deleted meanwhile."""
     row = s.get(ReminderSent, reminder.id)
     if row is None:
@@ -501,9 +473,7 @@ def create_invite(s: Session, created_by: str | None, now: datetime) -> str:
     return code
 
 
-def redeem_invite(
-    s: Session, code: str, chat_id: int, display_name: str | None, now: datetime
-) -> Client | None:
+def redeem_invite(s: Session, code: str, chat_id: int, display_name: str | None, now: datetime) -> Client | None:
     """Enrol the chat with an unused code (any case, spaces and dashes ignored).
 
     None when the code is unknown or was used by another chat; the same chat redeeming its
@@ -533,15 +503,11 @@ def allow_chat(s: Session, chat_id: int, note: str | None, now: datetime) -> All
     """Enrol a chat without a code (idempotent; a new note replaces the old one)."""
 
     def find() -> AllowedChat | None:
-        return s.execute(
-            select(AllowedChat).where(AllowedChat.chat_id == chat_id)
-        ).scalar_one_or_none()
+        return s.execute(select(AllowedChat).where(AllowedChat.chat_id == chat_id)).scalar_one_or_none()
 
     allowed = find()
     if allowed is None:
-        allowed, created = _add_or_existing(
-            s, AllowedChat(chat_id=chat_id, added_at=now, note=note), find
-        )
+        allowed, created = _add_or_existing(s, AllowedChat(chat_id=chat_id, added_at=now, note=note), find)
         if created:
             return allowed
     if note is not None:
@@ -553,9 +519,7 @@ def allow_chat(s: Session, chat_id: int, note: str | None, now: datetime) -> All
 def disallow_chat(s: Session, chat_id: int) -> bool:
     """Remove a chat from the allow-list table; True if it was there."""
     result = s.execute(
-        delete(AllowedChat)
-        .where(AllowedChat.chat_id == chat_id)
-        .execution_options(synchronize_session=False)
+        delete(AllowedChat).where(AllowedChat.chat_id == chat_id).execution_options(synchronize_session=False)
     )
     return result.rowcount > 0
 
@@ -582,9 +546,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
-    return {
-        attr.key: _jsonable(getattr(row, attr.key)) for attr in inspect(row).mapper.column_attrs
-    }
+    return {attr.key: _jsonable(getattr(row, attr.key)) for attr in inspect(row).mapper.column_attrs}
 
 
 def _plan_as_dict(plan: PlannedSession) -> dict[str, Any]:
@@ -597,9 +559,7 @@ def _plan_as_dict(plan: PlannedSession) -> dict[str, Any]:
 def export_client(s: Session, chat_id: int) -> dict[str, Any]:
     """Everything stored about this chat, JSON-serialisable; {} when nothing is stored."""
     client = get_client(s, chat_id)
-    invites = s.execute(
-        select(InviteCode).where(InviteCode.redeemed_by_chat_id == chat_id)
-    ).scalars()
+    invites = s.execute(select(InviteCode).where(InviteCode.redeemed_by_chat_id == chat_id)).scalars()
     allowed = s.execute(select(AllowedChat).where(AllowedChat.chat_id == chat_id)).scalars()
     extras = {
         "invite_codes": [_as_dict(i) for i in invites],
@@ -622,13 +582,9 @@ def export_client(s: Session, chat_id: int) -> dict[str, Any]:
             {**_as_dict(c), "exercise_logs": [_as_dict(e) for e in c.exercise_logs]}
             for c in recent_checkins(s, client, date.min)
         ],
-        "symptom_reports": [
-            _as_dict(r) for r in owned(SymptomReport, SymptomReport.at, SymptomReport.id)
-        ],
+        "symptom_reports": [_as_dict(r) for r in owned(SymptomReport, SymptomReport.at, SymptomReport.id)],
         "coach_alerts": [_as_dict(a) for a in owned(CoachAlert, CoachAlert.at, CoachAlert.id)],
-        "reminders": [
-            _as_dict(r) for r in owned(ReminderSent, ReminderSent.day, ReminderSent.kind)
-        ],
+        "reminders": [_as_dict(r) for r in owned(ReminderSent, ReminderSent.day, ReminderSent.kind)],
         **extras,
     }
 

@@ -104,7 +104,7 @@ def entity_patterns(nlp: Language, rules: dict[str, Any]) -> list[dict[str, Any]
     return patterns
 
 
-def build_nlp(rules_file: Path = ENTITY_PATTERNS_FILE) -> Language:
+def build_nlp() -> Language:
     """The pipeline in memory, in the order spaCy needs: lemmatizer, initialize(), then rules."""
     if importlib.util.find_spec("spacy_lookups_data") is None:
         raise RuntimeError("spacy-lookups-data is needed to build the pipeline: pip install it")
@@ -113,7 +113,7 @@ def build_nlp(rules_file: Path = ENTITY_PATTERNS_FILE) -> Language:
     # initialize() loads the lemma tables; patterns added before it could be wiped.
     nlp.initialize()
     ruler = nlp.add_pipe("entity_ruler", config={"validate": True})
-    ruler.add_patterns(entity_patterns(nlp, load_entity_rules(rules_file)))
+    ruler.add_patterns(entity_patterns(nlp, load_entity_rules(ENTITY_PATTERNS_FILE)))
     nlp.meta.update(
         name=PIPELINE_NAME,
         version=PIPELINE_VERSION,

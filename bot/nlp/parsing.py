@@ -30,12 +30,16 @@ _NUMBER_WORDS = {
 _NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NUMBER = rf"[-+]?\d+(?:\.\d+)?|{_NUMBER_WORD}"
 # "6/10", "6 / 10", "6 out of 10": the scale is explicit, so this number wins.
-_OF_TEN_RE = re.compile(rf"(?<![\w.])({_NUMBER})\s*(?:/|out of|outta)\s*(?:10|ten)\b")
+_OF_TEN_RE = re.compile(
+    rf"(?<![\w.])({_NUMBER})\s*(?:/|out of|outta)\s*(?:10|ten)\b", re.ASCII
+)
 # Digits not part of a clock time ("7:30") or of a range's second half ("5-6").
-_DIGITS_RE = re.compile(r"(?<![\d.])(?<!\d[:/\-–])([-+]?\d+(?:\.\d+)?)(?![\d:]|\.\d)")
+_DIGITS_RE = re.compile(
+    r"(?<![\d.])(?<!\d[:/\-–])([-+]?\d+(?:\.\d+)?)(?![\d:]|\.\d)", re.ASCII
+)
 _WORD_NUMBER_RE = re.compile(rf"\b({_NUMBER_WORD})\b")
 # "5-6", "5 to 6", "5 or 6": a range right after the number is read as its upper end.
-_RANGE_TAIL_RE = re.compile(rf"\s*(?:-|–|to|or)\s*({_NUMBER})(?![\d:])")
+_RANGE_TAIL_RE = re.compile(rf"\s*(?:-|–|to|or)\s*({_NUMBER})(?![\d:])", re.ASCII)
 _NO_PAIN_WORDS = ("none", "nil", "nothing")
 
 
@@ -121,16 +125,17 @@ def parse_score(text: str | None, low: int = 0, high: int = 10) -> int | None:
 
 
 def parse_pain_score(text: str | None) -> int | None:
-    """Pain 0-10 ("6/10", "pain is a seven", "no pain" -> 0); ScoreOutOfRange outside."""
+    """Pain 0-10 ("6/10", "pain is a seven", "no pain" -> 0); ScoreOutOfRange outside.
+
+    Give it the pain entity's text or the answer to a pain question, not a whole check-in
+    ("no pain, effort 7" reads as 7).
+    """
     score = parse_score(text, 0, 10)
     if score is not None:
         return score
     words = _words(_normalise(text))
-    if any(True for _ in _find_phrases(words, "pain_score")) or (
-        set(words) & set(_NO_PAIN_WORDS)
-    ):
-        return 0
-    return None
+    said_no_pain = next(_find_phrases(words, "pain_score"), None) is not None
+    return 0 if said_no_pain or set(words) & set(_NO_PAIN_WORDS) else None
 
 
 def parse_effort(text: str | None) -> int | None:
@@ -140,7 +145,8 @@ def parse_effort(text: str | None) -> int | None:
 
 _CLOCK_RE = re.compile(
     r"(?<![\w:./])(\d{1,2})(?:[:.](\d{2}))?\s*(a\.?\s?m\b\.?|p\.?\s?m\b\.?|oclock\b)?(?:ish)?"
-    r"(?![\d/:.]\d|\w)"
+    r"(?![\d/:.]\d|\w)",
+    re.ASCII,
 )
 # A bare hour is a time only next to time words: "at 7", "7 in the morning", "7 tonight".
 _BARE_HOUR_BEFORE_RE = re.compile(r"\b(?:at|around|by|about)\s*$")
@@ -151,13 +157,15 @@ _FIRST_MORNING_HOUR = 6
 
 def _clock_times(text: str) -> Iterator[tuple[int, int, str | None]]:
     """(hour, minute, "am"/"pm"/None) for each number in `text` that reads as a clock time."""
-    whole_text_is_number = bool(re.fullmatch(r"\s*\d{1,2}\s*(ish)?\s*", text))
+    whole_text_is_number = bool(re.fullmatch(r"\s*\d{1,2}\s*(ish)?\s*", text, re.ASCII))
     for match in _CLOCK_RE.finditer(text):
         hour, minutes, suffix = match.group(1), match.group(2), match.group(3) or ""
         meridiem = "am" if suffix.startswith("a") else "pm" if suffix.startswith("p") else None
-        if not (minutes or suffix or whole_text_is_number
-                or _BARE_HOUR_BEFORE_RE.search(text[: match.start()])
-                or _BARE_HOUR_AFTER_RE.match(text, match.end())):
+        next_to_time_words = bool(
+            _BARE_HOUR_BEFORE_RE.search(text[max(0, match.start() - 10) : match.start()])
+            or _BARE_HOUR_AFTER_RE.match(text, match.end())
+        )
+        if not (minutes or suffix or whole_text_is_number or next_to_time_words):
             continue
         yield int(hour), int(minutes or 0), meridiem
 
@@ -344,7 +352,8 @@ _ZERO_ANSWERS = ("none", "no", "never", "zero", "nope", "nah", "not once", "not 
 _COUNT_RE = re.compile(
     r"(?<![\w.:/+-])(\d{1,4})(?![\w.:/])|\b("
     + "|".join(sorted(_COUNT_WORDS, key=len, reverse=True))
-    + r")\b"
+    + r")\b",
+    re.ASCII,
 )
 # Numbers that measure time, not the count: "twice in 12 months".
 _TIME_UNIT_RE = re.compile(r"\s*(?:months?|years?|yrs?|weeks?|days?|hours?|mins?|minutes?|ago)\b")

@@ -41,7 +41,7 @@ from bot.telegram.handler import CHANNEL_NAME, OnNewMessage, UpdateHandler
 from bot.telegram.output import ExportJson, ProgressChart, TelegramOutput
 from bot.telegram.polling import ALLOWED_UPDATES, Poller
 from bot.telegram.store import ChannelStore
-from bot.telegram.texts import ChannelTexts, default_texts
+from bot.telegram.texts import default_texts
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,6 @@ class TelegramInput(InputChannel):
         webhook_url: str | None = None,
         secret_token: str | None = None,
         allowed_chat_ids: Collection[int] = (),
-        texts: ChannelTexts | None = None,
-        store: ChannelStore | None = None,
         progress_chart: ProgressChart | None = None,
         export_json: ExportJson | None = None,
         poll_timeout: int = 30,
@@ -102,8 +100,8 @@ class TelegramInput(InputChannel):
         self.mode = mode
         self.webhook_url = webhook_url
         self.secret_token = secret_token
-        self.texts = texts or default_texts()
-        self.store = store or ChannelStore(engine, allowed_chat_ids)
+        self.texts = default_texts()
+        self.store = ChannelStore(engine, allowed_chat_ids)
         self._output_options: dict[str, Any] = {"choose_text": self.texts.choose}
         if progress_chart is not None:
             self._output_options["progress_chart"] = progress_chart
@@ -127,6 +125,7 @@ class TelegramInput(InputChannel):
             await self.bot.initialize()
         except InvalidToken:
             raise RasaException("Telegram rejected TELEGRAM_BOT_TOKEN.") from None
+        logger.info("Forgot %d handled Telegram updates", await self.store.prune())
         commands = [BotCommand(c.name, c.description) for c in self.texts.commands.values()]
         try:
             await self.bot.set_my_commands(commands)
@@ -199,10 +198,12 @@ class TelegramInput(InputChannel):
         try:
             update = Update.de_json(request.json, self.bot)
         except (AttributeError, KeyError, TypeError, ValueError):
+            update = None
+        if update is None or not isinstance(update.update_id, int):
             return response.json({"status": "not an update"}, status=400)
         try:
             await self.handler.handle(update, on_new_message)
-        except Exception:  # handled and logged below; Telegram delivers the update again
+        except Exception:  # the handler logged the cause; Telegram will deliver again
             logger.error("Telegram update %s failed; answering 500 so it is re-delivered",
                          update.update_id)
             return response.json({"status": "error"}, status=500)

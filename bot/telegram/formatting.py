@@ -40,11 +40,14 @@ def split_text(text: str, limit: int = MAX_MESSAGE_LENGTH) -> list[str]:
 
 
 def _cut_point(text: str, limit: int) -> int:
-    fits = _longest_prefix(text, limit)
-    window = text[:fits + 1]  # a separator right after the limit is a clean cut too
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator, 0, fits + 1)
-        if at > fits // 2:  # don't leave a tiny first message for a far-away boundary
+    fits = _longest_prefix(text, limit)  # < len(text): the text is over the limit
+    for separator in ("\n\n", "\n"):
+        # A separator right after the limit is a clean cut too (hence fits + 1).
+        at = text.rfind(separator, 0, fits + 1)
+        if at > fits // 2:  # don't leave a tiny first message for a far-away paragraph
+            return at
+    for at in range(fits, 0, -1):  # any word boundary
+        if text[at].isspace():
             return at
     return fits
 

@@ -88,13 +88,13 @@ class Poller:
                 continue
             except TelegramError as exc:
                 failures += 1
-                delay = min(MAX_BACKOFF, 2.0 ** failures)
+                delay = min(MAX_BACKOFF, self.retry_delay * 2**failures)
                 if isinstance(exc, Conflict):
                     logger.error("getUpdates conflict: another process polls this bot token, or "
                                  "a webhook is set. Polling is for one process; use the webhook "
-                                 "for several. Retrying in %.0f s", delay)
+                                 "for several. Retrying in %.1f s", delay)
                 else:
-                    logger.warning("getUpdates failed (%s); retrying in %.0f s",
+                    logger.warning("getUpdates failed (%s); retrying in %.1f s",
                                    type(exc).__name__, delay)
                 await self._pause(delay)
                 continue

@@ -19,6 +19,8 @@ from bot.db.engine import unit_of_work
 
 T = TypeVar("T")
 
+# Telegram re-delivers an update for 24 hours at most; finished claims older than this go.
+KEEP_DONE = timedelta(days=2)
 # A claim older than this is taken to belong to a worker that died; its update is processed
 # again. Longer than any real conversation turn, short enough that a restart recovers soon.
 STALE_CLAIM = timedelta(minutes=2)
@@ -58,6 +60,10 @@ class ChannelStore:
 
     async def release(self, update_id: int) -> None:
         await self._run(lambda s: repo.release_update(s, update_id))
+
+    async def prune(self) -> int:
+        """Forget finished updates too old to be delivered again; how many were removed."""
+        return await self._run(lambda s: repo.prune_updates(s, self.clock() - KEEP_DONE))
 
     async def is_enrolled(self, chat_id: int) -> bool:
         return await self._run(lambda s: repo.is_enrolled(s, chat_id, self.allowed_chat_ids))

@@ -19,23 +19,26 @@ def _norm(text: str) -> str:
     return re.sub(r"[\W_]+", " ", text.lower()).strip()
 
 
-def _examples(path: Path) -> list[tuple[str, str]]:
-    data = load_data(str(path))
+def _examples(*paths: Path) -> list[tuple[str, str]]:
     return [
         (m.get("text"), m.get_full_intent())
-        for m in data.intent_examples
+        for path in paths
+        for m in load_data(str(path)).intent_examples
     ]
 
 
+TRAINING = sorted((ROOT / "data").glob("nlu*.yml"))
+
+
 def test_holdout_shares_no_example_with_training_data() -> None:
-    training = {_norm(text) for text, _ in _examples(ROOT / "data")}
+    training = {_norm(text) for text, _ in _examples(*TRAINING)}
     overlap = [text for text, _ in _examples(HOLDOUT) if _norm(text) in training]
     assert overlap == []
 
 
 def test_holdout_covers_every_intent_with_six_examples() -> None:
     counts = Counter(intent for _, intent in _examples(HOLDOUT))
-    trained = {intent for _, intent in _examples(ROOT / "data")}
+    trained = {intent for _, intent in _examples(*TRAINING)}
     assert trained <= set(counts), f"intents without held-out examples: {trained - set(counts)}"
     assert min(counts.values()) >= 6, counts.most_common()[-3:]
 

@@ -70,8 +70,7 @@ def test_two_processes_migrating_at_once_both_succeed(blank_engine: Callable[[],
     url = target.url.render_as_string(hide_password=False)
     script = "import sys; from bot.db.engine import *; ensure_schema(make_engine(sys.argv[1]))"
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, url], cwd=REPO_ROOT, stderr=subprocess.PIPE)
-        for _ in range(2)
+        subprocess.Popen([sys.executable, "-c", script, url], cwd=REPO_ROOT, stderr=subprocess.PIPE) for _ in range(2)
     ]
     outcomes = [(p.wait(timeout=120), p.stderr.read().decode()[-3000:]) for p in processes]
     assert [code for code, _ in outcomes] == [0, 0], "\n".join(err for _, err in outcomes)

@@ -6,13 +6,14 @@ records every call in order, queues incoming updates for `getUpdates` or POSTs t
 (re-delivering on non-2xx, as Telegram does), and can inject faults (429 storms, 500s, requests
 that hang) and enforce Telegram's flood limits for benchmarks.
 
-In a test (same event loop):
+In an async test (same event loop):
 
     async with FakeTelegram() as fake:
         bot = telegram.Bot(fake.token, base_url=fake.base_url)
         fake.queue_update(text_message(42, "hello"))
         await fake.wait_for("sendMessage", chat_id=42)
 
+In a synchronous test: `with FakeTelegramThread() as fake:` (same helpers, its own loop).
 From another process: `python -m tests.support.fake_telegram --port 8081 --token 123:ABC` and the
 control endpoints under `/_fake/` (POST updates, faults, reset; GET calls).
 """
@@ -25,12 +26,14 @@ import contextlib
 import itertools
 import json
 import socket
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from aiohttp import ClientSession, ClientTimeout, web
 
 DEFAULT_TOKEN = "123456789:TEST-fake-token-for-tests-only"
@@ -236,7 +239,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@dataclass
+@dataclass(repr=False)
 class FakeTelegram:
     """The fake Bot API; start it with `await start()` or `async with`."""
 
@@ -265,7 +268,10 @@ class FakeTelegram:
         self._poller: object | None = None
         self._runner: web.AppRunner | None = None
         self._delivery: asyncio.Task[None] | None = None
-        self._stopping = False
+        self._stopped = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"FakeTelegram({self.base_url}, {len(self.calls)} calls)"
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -291,7 +297,7 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
-        self._stopping = True
+        self._stopped.set()
         self._notify()
         if self._delivery:
             self._delivery.cancel()
@@ -423,7 +429,8 @@ class FakeTelegram:
             return
         fault = self._faults[method].popleft()
         if fault.hang is not None:
-            await asyncio.sleep(fault.hang)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), fault.hang)
             raise ApiError(500, "Internal Server Error")
         if fault.status == 429:
             raise too_many_requests(fault.retry_after or 1)
@@ -469,7 +476,7 @@ class FakeTelegram:
             if self._poller is not me:
                 raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                     "make sure that only one bot instance is running")
-            if self._pending or self._stopping:
+            if self._pending or self._stopped.is_set():
                 return self._pending[:limit]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -590,7 +597,7 @@ class FakeTelegram:
         """POST queued updates to the webhook, oldest first; retry on non-2xx like Telegram."""
         attempts = 0
         async with ClientSession(timeout=ClientTimeout(total=30)) as session:
-            while self.webhook is not None and not self._stopping:
+            while self.webhook is not None and not self._stopped.is_set():
                 if not self._pending:
                     await self._wait_change(0.5)
                     continue
@@ -674,6 +681,65 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
     return params, files
 
 
+class FakeTelegramThread:
+    """The fake on its own event loop in a daemon thread, for synchronous tests (e.g. a Rasa
+    server started as a child process while the test blocks). Every call runs on that loop."""
+
+    def __init__(self, **options: Any) -> None:
+        self.fake = FakeTelegram(**options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="fake-telegram")
+
+    def __enter__(self) -> FakeTelegramThread:
+        self._thread.start()
+        self._await(self.fake.start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._await(self.fake.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.fake.base_url
+
+    @property
+    def token(self) -> str:
+        return self.fake.token
+
+    def _await(self, coro: Any, timeout: float | None = None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        async def run() -> Any:
+            return fn(*args, **kwargs)
+
+        return self._await(run())
+
+    def queue_update(self, update: dict[str, Any]) -> dict[str, Any]:
+        return self._call(self.fake.queue_update, update)
+
+    def fail_next(self, method: str, times: int = 1, **fault: Any) -> None:
+        self._call(self.fake.fail_next, method, times, **fault)
+
+    def press_button(self, chat_id: int, title: str | None = None,
+                     data: str | None = None) -> dict[str, Any]:
+        return self._call(self.fake.press_button, chat_id, title, data)
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return self._call(self.fake.texts_to, chat_id)
+
+    def calls_to(self, method: str, chat_id: int | None = None) -> list[Call]:
+        return self._call(self.fake.calls_to, method, chat_id)
+
+    def wait_for(self, method: str, count: int = 1, *, chat_id: int | None = None,
+                 timeout: float = 5.0) -> list[Call]:
+        return self._await(self.fake.wait_for(method, count, chat_id=chat_id, timeout=timeout))
+
+
 def _decode(name: str, value: Any) -> Any:
     if name not in JSON_FIELDS or not isinstance(value, str):
         return value
@@ -684,21 +750,39 @@ def _decode(name: str, value: Any) -> Any:
 
 
 def block_external_network(monkeypatch: Any, allowed: Iterable[str] = ()) -> None:
-    """Make any DNS lookup or connection to a non-loopback host fail (api.telegram.org above all).
+    """Make any request to a non-loopback host fail (api.telegram.org above all).
 
-    Every client here (httpx in python-telegram-bot, aiohttp) resolves through
-    `socket.getaddrinfo` before connecting, even for literal addresses.
+    Two layers, because the event loop may be uvloop (Rasa/Sanic install its policy), whose DNS
+    lookups bypass the socket module: httpx's transports (python-telegram-bot's client) refuse
+    non-loopback URLs, and `socket.getaddrinfo` refuses other names for everything else.
     """
     loopback = {"127.0.0.1", "::1", "localhost", *allowed}
-    real_getaddrinfo = socket.getaddrinfo
 
-    def guarded(host: Any, *args: Any, **kwargs: Any) -> Any:
+    def check(host: Any) -> None:
         name = host.decode() if isinstance(host, bytes) else str(host)
         if name not in loopback:
             raise OSError(f"test tried to reach {name}: only the fake Telegram server is allowed")
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        check(host)
         return real_getaddrinfo(host, *args, **kwargs)
 
-    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+    real_async = httpx.AsyncHTTPTransport.handle_async_request
+    real_sync = httpx.HTTPTransport.handle_request
+
+    async def guarded_async(transport: Any, request: httpx.Request) -> httpx.Response:
+        check(request.url.host)
+        return await real_async(transport, request)
+
+    def guarded_sync(transport: Any, request: httpx.Request) -> httpx.Response:
+        check(request.url.host)
+        return real_sync(transport, request)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", guarded_async)
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", guarded_sync)
 
 
 async def _serve_forever(port: int, token: str, rate_limits: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,9 +32,11 @@ class TinyBot:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.failures = 0  # the next N messages raise, like a tracker store outage
         self.silent = False  # answer nothing, like a broken action server
+        self.delay = 0.0  # seconds each turn takes, like a real model and action server
 
     async def handle_message(self, message: UserMessage) -> None:
         self.messages.append(message)
+        await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
             raise RuntimeError("tracker store unavailable")

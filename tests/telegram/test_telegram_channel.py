@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -44,12 +45,53 @@ async def test_a_text_reaches_rasa_and_the_reply_reaches_the_client(
         c.params.get("offset") == update["update_id"] + 1 for c in fake.calls_to("getUpdates")))
 
 
+async def test_chats_are_served_concurrently_and_each_chat_in_order(
+    fake: FakeTelegram, engine: Engine, tiny_bot: TinyBot
+) -> None:
+    chats = [101, 102, 103, 104]
+    tiny_bot.delay = 0.3
+    channel = make_channel(fake, engine, allowed_chat_ids=chats)
+    async with serve(channel, tiny_bot):
+        await fake.wait_until(lambda: any(c.status == 0 for c in fake.calls))  # polling
+        started = time.monotonic()
+        for n in range(2):
+            for chat in chats:
+                fake.queue_update(tg.text_message(chat, f"{chat}-{n}"))
+        await fake.wait_until(lambda: len(fake.calls_to("sendMessage")) == 8)
+        elapsed = time.monotonic() - started
+
+    for chat in chats:
+        assert fake.texts_to(chat) == [f"echo: {chat}-0", f"echo: {chat}-1"]
+    assert elapsed < 8 * tiny_bot.delay * 0.6  # one after the other would take 2.4 s
+
+
 async def test_start_publishes_the_command_menu_and_clears_any_webhook(
     polling: TelegramInput, fake: FakeTelegram
 ) -> None:
     assert [c["command"] for c in fake.commands] == list(TEXTS.commands)
     assert fake.calls_to("deleteWebhook")
     assert fake.webhook is None
+
+
+async def test_start_forgets_handled_updates_too_old_to_come_back(
+    fake: FakeTelegram, engine: Engine, tiny_bot: TinyBot
+) -> None:
+    now = datetime.now(timezone.utc)
+    with unit_of_work(engine) as s:
+        for update_id, age in ((1, timedelta(days=3)), (2, timedelta(hours=1))):
+            assert repo.claim_update(s, update_id, now - age, timedelta(minutes=2))
+            repo.complete_update(s, update_id, now - age)
+    old = tg.text_message(CLIENT, "old")
+    old["update_id"] = 1
+    recent = tg.text_message(CLIENT, "recent")
+    recent["update_id"] = 2
+
+    async with serve(make_channel(fake, engine), tiny_bot):
+        fake.queue_update(old)
+        fake.queue_update(recent)
+        await fake.wait_for("sendMessage", chat_id=CLIENT)
+
+    assert tiny_bot.texts == ["old"]  # update 1 was forgotten; update 2 is still known
 
 
 async def test_commands_become_intent_payloads_in_order(
@@ -262,6 +304,22 @@ async def test_a_turn_without_any_reply_gets_the_apology(
     assert tiny_bot.texts == ["my knee hurts a lot"]  # saved by Rasa: not processed twice
     assert "Rasa sent no reply" in caplog.text
     assert "knee" not in caplog.text
+
+
+async def test_logs_hold_neither_the_token_nor_what_clients_wrote(
+    polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tiny_bot.failures = 1
+    fake.queue_update(tg.text_message(CLIENT, "my hip cracked when I fell"))
+    fake.queue_update(tg.text_message(CLIENT, "x" * 5000))
+
+    await fake.wait_for("sendMessage", 4, chat_id=CLIENT)
+
+    assert "failed in Rasa" in caplog.text  # the failure itself is logged...
+    assert "cracked" not in caplog.text and "xxxx" not in caplog.text  # ...not the words
+    assert fake.token.split(":")[1] not in caplog.text
 
 
 async def test_a_very_long_text_passes_its_first_part_and_says_so(

@@ -48,9 +48,7 @@ def run_migrations_online() -> None:
         with guard, connection.begin():
             if dialect == "postgresql":
                 # Replicas starting together: one migrates, the others wait and find it done.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
-                )
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             context.configure(
                 connection=connection,
                 target_metadata=Base.metadata,

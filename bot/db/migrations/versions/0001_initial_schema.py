@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.Column("cleared_for_weights", sa.Boolean(), nullable=False),
         sa.Column("cleared_floor", sa.Boolean(), nullable=False),
         sa.Column("high_risk", sa.Boolean(), nullable=False),
-        sa.CheckConstraint(
-            "state IN ('invited', 'onboarding', 'active', 'paused')", name=op.f("ck_clients_state")
-        ),
+        sa.CheckConstraint("state IN ('invited', 'onboarding', 'active', 'paused')", name=op.f("ck_clients_state")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
         sa.UniqueConstraint("chat_id", name=op.f("uq_clients_chat_id")),
     )
@@ -63,9 +61,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "state IN ('processing', 'done')", name=op.f("ck_processed_updates_state")
-        ),
+        sa.CheckConstraint("state IN ('processing', 'done')", name=op.f("ck_processed_updates_state")),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_processed_updates")),
     )
     op.create_table(
@@ -107,9 +103,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ladder_positions")),
-        sa.UniqueConstraint(
-            "client_id", "pattern", name=op.f("uq_ladder_positions_client_id_pattern")
-        ),
+        sa.UniqueConstraint("client_id", "pattern", name=op.f("uq_ladder_positions_client_id_pattern")),
     )
     op.create_table(
         "planned_sessions",
@@ -141,19 +135,11 @@ def upgrade() -> None:
         sa.Column("reminder_time", sa.Time(), nullable=True),
         sa.Column("equipment", sa.String(length=200), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "balance_confidence IN ('low', 'medium', 'high')", name=op.f("ck_profiles_balance")
-        ),
-        sa.CheckConstraint(
-            "experience IN ('new', 'some', 'regular')", name=op.f("ck_profiles_experience")
-        ),
-        sa.CheckConstraint(
-            "baseline_pain BETWEEN 0 AND 10", name=op.f("ck_profiles_baseline_pain")
-        ),
+        sa.CheckConstraint("balance_confidence IN ('low', 'medium', 'high')", name=op.f("ck_profiles_balance")),
+        sa.CheckConstraint("experience IN ('new', 'some', 'regular')", name=op.f("ck_profiles_experience")),
+        sa.CheckConstraint("baseline_pain BETWEEN 0 AND 10", name=op.f("ck_profiles_baseline_pain")),
         sa.CheckConstraint("falls_last_year >= 0", name=op.f("ck_profiles_falls")),
-        sa.CheckConstraint(
-            "sessions_per_week BETWEEN 2 AND 3", name=op.f("ck_profiles_sessions_per_week")
-        ),
+        sa.CheckConstraint("sessions_per_week BETWEEN 2 AND 3", name=op.f("ck_profiles_sessions_per_week")),
         sa.ForeignKeyConstraint(
             ["client_id"],
             ["clients.id"],
@@ -171,9 +157,7 @@ def upgrade() -> None:
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('checkin', 'nudge', 'light')", name=op.f("ck_reminders_sent_kind")
-        ),
+        sa.CheckConstraint("kind IN ('checkin', 'nudge', 'light')", name=op.f("ck_reminders_sent_kind")),
         sa.CheckConstraint(
             "status IN ('claimed', 'sent', 'failed', 'skipped')",
             name=op.f("ck_reminders_sent_status"),
@@ -185,9 +169,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reminders_sent")),
-        sa.UniqueConstraint(
-            "client_id", "day", "kind", name=op.f("uq_reminders_sent_client_id_day_kind")
-        ),
+        sa.UniqueConstraint("client_id", "day", "kind", name=op.f("uq_reminders_sent_client_id_day_kind")),
     )
     op.create_table(
         "symptom_reports",
@@ -200,9 +182,7 @@ def upgrade() -> None:
         sa.Column("text_excerpt", sa.String(length=200), nullable=True),
         sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cleared_by", sa.String(length=120), nullable=True),
-        sa.CheckConstraint(
-            "kind IN ('pain', 'fatigue', 'red_flag')", name=op.f("ck_symptom_reports_kind")
-        ),
+        sa.CheckConstraint("kind IN ('pain', 'fatigue', 'red_flag')", name=op.f("ck_symptom_reports_kind")),
         sa.CheckConstraint("score BETWEEN 0 AND 10", name=op.f("ck_symptom_reports_score")),
         sa.ForeignKeyConstraint(
             ["client_id"],
@@ -226,9 +206,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("skip_reason", sa.String(length=200), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('done', 'partial', 'skipped')", name=op.f("ck_checkins_status")
-        ),
+        sa.CheckConstraint("status IN ('done', 'partial', 'skipped')", name=op.f("ck_checkins_status")),
         sa.CheckConstraint("pain BETWEEN 0 AND 10", name=op.f("ck_checkins_pain")),
         sa.CheckConstraint("rpe BETWEEN 1 AND 10", name=op.f("ck_checkins_rpe")),
         sa.ForeignKeyConstraint(

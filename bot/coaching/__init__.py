@@ -1,0 +1,1 @@
+"""The pure exercise rules engine: profile, history and symptoms in, a plan with reasons out."""

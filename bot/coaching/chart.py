@@ -1,0 +1,58 @@
+"""The /progress chart: sessions done per week as bars, average pain as a line.
+
+Drawn with matplotlib's Agg canvas on a Figure of its own (no pyplot global state), so it is
+safe in a server handling several clients at once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from bot.coaching.models import History, SymptomReport
+from bot.coaching.progress import pain_scores
+
+DONE = ("done", "partial")
+
+
+def progress_chart_png(
+    history: History, today: date, symptoms: Sequence[SymptomReport] = (), weeks: int = 8
+) -> bytes:
+    """A PNG of the last `weeks` calendar weeks (Monday to Sunday), this week last."""
+    monday = today - timedelta(days=today.weekday())
+    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    strength, other, pain = [], [], []
+    scores = pain_scores(history, symptoms)
+    for start in starts:
+        end = start + timedelta(days=6)
+        done = [s for s in history.sessions if start <= s.day <= end and s.status in DONE]
+        strength.append(sum(1 for s in done if s.kind in ("strength", "minimum")))
+        other.append(len(done) - strength[-1])
+        week_pain = [score for day, score in scores if start <= day <= end]
+        pain.append(sum(week_pain) / len(week_pain) if week_pain else float("nan"))
+
+    figure = Figure(figsize=(6.4, 3.6), dpi=100)
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    x = list(range(weeks))
+    ax.bar(x, strength, color="#2f6f8f", label="strength")
+    ax.bar(x, other, bottom=strength, color="#9cc5d9", label="balance, walks, other")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"{d.day} {d.strftime('%b')}" for d in starts], fontsize=8)
+    ax.set_ylabel("sessions done")
+    ax.set_ylim(0, max(7, max(s + o for s, o in zip(strength, other, strict=True)) + 1))
+    ax.set_title("Your weeks")
+    pain_axis = ax.twinx()
+    pain_axis.plot(x, pain, color="#c0504d", marker="o", label="average pain")
+    pain_axis.set_ylim(0, 10)
+    pain_axis.set_ylabel("pain (0-10)")
+    handles = ax.get_legend_handles_labels()[0] + pain_axis.get_legend_handles_labels()[0]
+    ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

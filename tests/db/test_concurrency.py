@@ -1,0 +1,125 @@
+"""Exactly-once promises hold when many workers race (20 threads, each its own transaction)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.db import repo
+from bot.db.engine import unit_of_work
+from bot.db.models import CheckIn, Client
+
+NOW = datetime(2025, 1, 6, 15, 0, tzinfo=timezone.utc)
+DAY = date(2025, 1, 6)
+WORKERS = 20
+T = TypeVar("T")
+
+
+def _race(engine: Engine, work: Callable[[Session, int], T]) -> list[T]:
+    """Run `work(session, worker_number)` in WORKERS threads released at the same moment."""
+    start = threading.Barrier(WORKERS)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def worker(number: int) -> None:
+        try:
+            start.wait(timeout=30)
+            with unit_of_work(engine) as s:
+                result = work(s, number)
+            results.append(result)
+        except BaseException as exc:  # re-raised in the test thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    if errors:
+        raise errors[0]
+    assert len(results) == WORKERS
+    return results
+
+
+def _client(engine: Engine) -> Client:
+    with unit_of_work(engine) as s:
+        return repo.get_or_create_client(s, 42, "Ruth", NOW)
+
+
+def test_a_telegram_update_is_claimed_by_exactly_one_worker(db_engine: Engine) -> None:
+    claims = _race(db_engine, lambda s, _: repo.claim_update(s, 9001, NOW, timedelta(minutes=5)))
+    assert claims.count(True) == 1
+
+
+def test_a_stale_claim_is_taken_over_by_exactly_one_worker(db_engine: Engine) -> None:
+    with unit_of_work(db_engine) as s:
+        assert repo.claim_update(s, 9002, NOW, timedelta(minutes=5))
+    later = NOW + timedelta(minutes=30)
+    claims = _race(db_engine, lambda s, _: repo.claim_update(s, 9002, later, timedelta(minutes=5)))
+    assert claims.count(True) == 1
+
+
+def test_a_reminder_is_claimed_by_exactly_one_worker(db_engine: Engine) -> None:
+    client = _client(db_engine)
+    claims = _race(db_engine, lambda s, _: repo.claim_reminder(s, client, DAY, "checkin", NOW))
+    assert sum(claim is not None for claim in claims) == 1
+
+
+def test_an_invite_code_raced_by_many_chats_enrols_exactly_one(db_engine: Engine) -> None:
+    with unit_of_work(db_engine) as s:
+        code = repo.create_invite(s, "coach anna", NOW)
+    clients = _race(db_engine, lambda s, n: repo.redeem_invite(s, code, 1000 + n, "Someone", NOW))
+    assert sum(client is not None for client in clients) == 1
+    with unit_of_work(db_engine) as s:
+        assert s.execute(select(func.count()).select_from(Client)).scalar_one() == 1
+
+
+def test_simultaneous_checkins_for_one_day_leave_one_row(db_engine: Engine) -> None:
+    client = _client(db_engine)
+    _race(db_engine, lambda s, n: repo.record_checkin(s, client, DAY, "done", rpe=1 + n % 10))
+    _race(db_engine, lambda s, _: repo.get_or_create_client(s, 43, "Bea", NOW))
+    with unit_of_work(db_engine) as s:
+        assert s.execute(select(func.count()).select_from(CheckIn)).scalar_one() == 1
+        assert s.execute(select(func.count()).select_from(Client)).scalar_one() == 2
+
+
+def _second_claim_while_first_is_uncommitted(engine: Engine, update_id: int, at: datetime) -> bool:
+    """Worker A claims and holds its transaction open; worker B tries meanwhile. B must wait
+    for A's commit and then see A's claim (a read-then-write claim would say True here)."""
+    stale_after = timedelta(minutes=5)
+    outcome: list[bool | BaseException] = []
+
+    def second() -> None:
+        try:
+            with unit_of_work(engine) as s:
+                outcome.append(repo.claim_update(s, update_id, at, stale_after))
+        except BaseException as exc:  # re-raised in the test thread below
+            outcome.append(exc)
+
+    with unit_of_work(engine) as s:
+        assert repo.claim_update(s, update_id, at, stale_after)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive(), "the second worker did not wait for the first"
+    thread.join(timeout=30)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def test_a_new_update_claimed_but_not_committed_blocks_a_second_claim(db_engine: Engine) -> None:
+    assert _second_claim_while_first_is_uncommitted(db_engine, 9003, NOW) is False
+
+
+def test_a_stale_takeover_not_yet_committed_blocks_a_second_one(db_engine: Engine) -> None:
+    with unit_of_work(db_engine) as s:
+        assert repo.claim_update(s, 9004, NOW, timedelta(minutes=5))
+    later = NOW + timedelta(minutes=30)
+    assert _second_claim_while_first_is_uncommitted(db_engine, 9004, later) is False

@@ -1,0 +1,121 @@
+"""RedFlagGuard as Rasa runs it: a red flag wins over whatever the classifiers said."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.red_flag_guard import RedFlagGuard
+
+
+@pytest.fixture()
+def guard(tmp_path: Path) -> RedFlagGuard:
+    return RedFlagGuard.create(
+        RedFlagGuard.get_default_config(),
+        LocalModelStorage(tmp_path),
+        Resource("red_flag_guard"),
+        ExecutionContext(GraphSchema({})),
+    )
+
+
+def _classified(text: str, intent: str = "greet", confidence: float = 0.9) -> Message:
+    """A message as DIET, the ResponseSelector and the FallbackClassifier leave it."""
+    message = Message(data={"text": text})
+    ranking = [
+        {"name": intent, "confidence": confidence},
+        {"name": "faq", "confidence": 0.06},
+        {"name": "red_flag", "confidence": 0.04},
+    ]
+    message.set("intent", dict(ranking[0]), add_to_output=True)
+    message.set("intent_ranking", ranking, add_to_output=True)
+    message.set(
+        "response_selector",
+        {
+            "all_retrieval_intents": ["faq"],
+            "faq": {
+                "response": {
+                    "responses": [{"text": "Strength training is safe for most people..."}],
+                    "confidence": 0.8,
+                    "intent_response_key": "faq/is_safe",
+                    "utter_action": "utter_faq/is_safe",
+                },
+                "ranking": [{"intent_response_key": "faq/is_safe", "confidence": 0.8}],
+            },
+        },
+        add_to_output=True,
+    )
+    return message
+
+
+def test_registered_as_an_untrainable_intent_classifier() -> None:
+    registered = DefaultV1Recipe._from_registry("bot.nlp.red_flag_guard.RedFlagGuard")
+    assert registered.clazz is RedFlagGuard
+    assert registered.types == {DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER}
+    assert registered.is_trainable is False
+
+
+def test_a_red_flag_overrides_a_confident_prediction(guard: RedFlagGuard) -> None:
+    [message] = guard.process([_classified("hi coach, I fell and now my hip hurts when I stand")])
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("intent_ranking") == [
+        {"name": "red_flag", "confidence": 1.0},
+        {"name": "greet", "confidence": 0.9},
+        {"name": "faq", "confidence": 0.06},
+    ]
+    assert message.get("red_flag_guard") == {
+        "rule": "fall_with_injury", "kind": "fall_injury", "overrode": "greet"
+    }
+
+
+def test_a_red_flag_clears_the_faq_answer(guard: RedFlagGuard) -> None:
+    [message] = guard.process(
+        [_classified("is it safe to exercise with chest pain?", intent="faq", confidence=0.95)]
+    )
+    assert message.get("intent")["name"] == "red_flag"
+    assert message.get("response_selector") == {"all_retrieval_intents": ["faq"]}
+
+
+def test_a_red_flag_overrides_the_nlu_fallback(guard: RedFlagGuard) -> None:
+    [message] = guard.process([_classified("cant feel my legs", "nlu_fallback", 0.45)])
+    assert message.get("intent")["name"] == "red_flag"
+    assert message.get("red_flag_guard")["overrode"] == "nlu_fallback"
+
+
+def test_the_override_is_part_of_the_parse_output(guard: RedFlagGuard) -> None:
+    [message] = guard.process([_classified("passed out in the kitchen")])
+    output: dict[str, Any] = message.as_dict(only_output_properties=True)
+    assert output["intent"]["name"] == "red_flag"
+    assert output["red_flag_guard"]["rule"] == "fainting"
+    assert "faq" not in output["response_selector"]
+
+
+def test_a_message_with_no_intent_yet_still_gets_red_flag(guard: RedFlagGuard) -> None:
+    [message] = guard.process([Message(data={"text": "chest pain"})])
+    assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
+    assert message.get("intent_ranking") == [{"name": "red_flag", "confidence": 1.0}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["hello coach", "I'm scared I'll fall", "my back is a bit sore after yesterday",
+     "is it safe after a fracture"],
+)
+def test_other_messages_are_untouched(guard: RedFlagGuard, text: str) -> None:
+    message = _classified(text)
+    before = copy.deepcopy(message.data)
+    [after] = guard.process([message])
+    assert after.data == before
+    assert after.get("red_flag_guard") is None
+
+
+def test_each_message_of_a_batch_is_judged_on_its_own(guard: RedFlagGuard) -> None:
+    messages = guard.process([_classified("hello"), _classified("blacked out"), _classified("bye")])
+    assert [m.get("intent")["name"] for m in messages] == ["greet", "red_flag", "greet"]
