@@ -200,6 +200,8 @@ class Coach:
                 for e in plan.exercises
             ] if status == "done" else []
             repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock())
+            if pain is not None and pain >= _pain_zones()["red"]:
+                repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock())
             history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
             name = client.display_name
@@ -269,11 +271,7 @@ class Coach:
             repo.record_symptom(s, client, "red_flag", None, None, excerpt[:200], now)
             repo.create_alert(s, client, "red_flag", excerpt[:200], now)
             if client.profile is not None:
-                repo.save_planned_session(
-                    s, client, self._local_today(client), "stop",
-                    json.dumps({"kind": "stop", "rungs_before": repo.ladder_positions(s, client)}),
-                    now,
-                )
+                self._plan(s, client, replan=True)  # today's plan becomes "stop"
 
     def request_human(self, chat_id: int, excerpt: str) -> bool:
         with unit_of_work(self.engine) as s:
@@ -352,13 +350,24 @@ def _profile(client: Client) -> cm.Profile:
 
 
 def _session_record(checkin: Any) -> cm.SessionRecord:
-    kind = checkin.planned_session.kind if checkin.planned_session is not None else "strength"
+    """A check-in as the engine sees it.
+
+    Carry distances come from that day's plan (the log stores sets and reps only). The session's
+    pain is given to each exercise only below the red zone: one red score should hold the
+    ladders (it is also a symptom report), not step every exercise of the session down.
+    """
+    planned = checkin.planned_session
+    kind = planned.kind if planned is not None else "strength"
+    metres = {}
+    if planned is not None:
+        metres = {e["pattern"]: e.get("metres") for e in json.loads(planned.plan_json).get("exercises", [])}
+    pain = checkin.pain if checkin.pain is not None and checkin.pain < _pain_zones()["red"] else None
     return cm.SessionRecord(
         day=checkin.day, kind=kind, status=checkin.status, rpe=checkin.rpe, pain=checkin.pain,
         results=tuple(
             cm.ExerciseResult(
                 pattern=log.pattern, rung=log.rung, sets=log.sets, reps=log.reps,
-                seconds=log.seconds, rpe=checkin.rpe, pain=checkin.pain,
+                seconds=log.seconds, metres=metres.get(log.pattern), rpe=checkin.rpe, pain=pain,
             )
             for log in checkin.exercise_logs
         ),
@@ -376,12 +385,6 @@ def _plan_to_json(plan: cm.Plan, rungs_before: Mapping[str, int]) -> str:
 
 def _plan_from_json(raw: str) -> cm.Plan:
     data = json.loads(raw)
-    if data.get("kind") == "stop" and "exercises" not in data:
-        return cm.Plan(
-            day=date.today(), kind="stop", exercises=(), minutes=0,
-            reasons=(cm.Reason("red_flag_open", messages()["red_flag_logged"], "ROS"),),
-            rungs=data.get("rungs_before", {}), tiers=frozenset({"stop"}),
-        )
     return cm.Plan(
         day=date.fromisoformat(data["day"]),
         kind=data["kind"],

@@ -384,9 +384,8 @@ class _Planner:
         return items + ([balance] if balance else []), "walk"
 
     def _gentle(self, red_today: Sequence[SymptomReport]) -> list[PlannedExercise]:
-        sore = frozenset(s.body_part.lower() for s in red_today if s.body_part)
-        sore_words = {w for part in sore for w in part.split()}
-        items = [r for r in self.library.gentle if not (r.loads & sore_words)]
+        sore = {w for s in red_today if s.body_part for w in s.body_part.lower().split()}
+        items = [r for r in self.library.gentle if not (r.loads & sore)]
         return [self._item(r, "gentle") for r in items[:4]]
 
     def _amber_parts(self) -> frozenset[str]:
@@ -542,9 +541,13 @@ class _Planner:
             planned = planned if easier is None else easier
             action = HOLD_PAIN
         rung = self.library.ladders[pattern].rungs[planned]
-        full = [d for d in self.done.get(pattern, []) if d.full]
-        dose_sets, amount = self._dose(rung, planned, action, full[-1] if full else None)
+        dose_sets, amount = self._dose(rung, planned, action, self._dose_base(pattern))
         return self._exercise(pattern, planned, rung, 1 if minimum else dose_sets, amount)
+
+    def _dose_base(self, pattern: str) -> _Done | None:
+        """The latest full-dose result (a one-set minimum session says little about the dose)."""
+        full = [d for d in self.done.get(pattern, []) if d.full]
+        return full[-1] if full else None
 
     def _pattern_sore_today(self, pattern: str) -> bool:
         return any(
@@ -630,10 +633,11 @@ class _Planner:
                 self._say(rule_id, names=_names(names))
         self._sore_today_reasons(planned, label)
         self._caution_reasons(steps, chosen, label)
-        more = [
-            label[e.pattern] for e in chosen
-            if steps[e.pattern].action == WITHIN and e.rung == self.done[e.pattern][-1].result.rung
-        ]
+        more = []
+        for e in chosen:
+            base = self._dose_base(e.pattern)
+            if steps[e.pattern].action == WITHIN and base is not None and base.result.rung == e.rung:
+                more.append(label[e.pattern])
         if more:
             self._say("dose_step", names=_names(more))
 

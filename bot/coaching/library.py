@@ -213,7 +213,9 @@ def parse_library(data: Mapping[str, Any], rules: Rules) -> Library:
     if missing:
         raise LibraryError(f"missing ladders: {missing}")
     ladders = {p: _ladder(p, raw, rules, parts) for p, raw in raw_ladders.items()}
-    extras = tuple(_rung(r, "balance_extras", rules, parts) for r in data.get("balance_extras") or ())
+    extras = tuple(
+        _rung(r, "balance_extras", rules, parts) for r in data.get("balance_extras") or ()
+    )
     gentle = tuple(_rung(r, "gentle", rules, parts) for r in data.get("gentle") or ())
     raw_walks = data.get("walks") or {}
     if set(raw_walks) != set(WALKS):

@@ -96,8 +96,8 @@ raw_rungs = st.lists(st.tuples(st.integers(0, len(PATTERNS) - 1), st.integers(0,
 # (days before today, kind, score, body part, cleared)
 REPORT_KINDS = ("pain", "pain", "pain", "fatigue", "fatigue", "red_flag")
 raw_report = st.tuples(
-    st.integers(-1, 30), st.integers(0, len(REPORT_KINDS) - 1), score, st.integers(0, len(BODY_PARTS) - 1),
-    st.booleans(),
+    st.integers(-1, 30), st.integers(0, len(REPORT_KINDS) - 1), score,
+    st.integers(0, len(BODY_PARTS) - 1), st.booleans(),
 )
 days = st.dates(date(2024, 1, 1), date(2026, 12, 31))
 

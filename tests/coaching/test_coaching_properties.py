@@ -88,7 +88,8 @@ def assert_safe_plan(
         if e.pattern in LADDERS:
             rung = LADDERS[e.pattern].rungs[e.rung]
             assert rung.id == e.rung_id
-            assert why_not(rung, profile, steady) is None, (e.rung_id, why_not(rung, profile, steady))
+            blocked = why_not(rung, profile, steady)
+            assert blocked is None, (e.rung_id, blocked)
             assert e.rung <= current[e.pattern] + 1
             low, high = rung.dosage.amount
             assert low <= amounts[0] <= high

@@ -1,0 +1,101 @@
+"""Which sessions a client was meant to do, and the "three missed in a row" alert.
+
+A *planned* session is a day of the client's training weekdays (their profile), counted from the
+day after they joined, unless the rules engine planned that day as rest or stop (pain, an open red
+flag): those are the clinic's choice, not a miss. Planned sessions exist whether or not the client
+opened the chat that day, which is the point: a client who goes quiet has no plans stored at all.
+A planned day is *missed* when it is over (before the client's local today) and no session was
+done or partly done on it; a skipped check-in counts as missed too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.coach_desk import store
+from bot.coach_desk.texts import coach_texts, short_day
+from bot.coaching.progress import NOT_TRAINING
+from bot.db import repo
+from bot.db.engine import unit_of_work
+from bot.db.models import Client
+
+logger = logging.getLogger(__name__)
+
+MISSES_FOR_ALERT = 3
+DAYS_LISTED = 3  # the newest missed days named in the alert
+
+
+def local_today(client: Client, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(client.timezone)).date()
+
+
+def first_planned_day(client: Client) -> date:
+    """The day after the client joined (consented, or first wrote): joining day is not a miss."""
+    joined = client.consent_at or client.created_at
+    return joined.astimezone(ZoneInfo(client.timezone)).date() + timedelta(days=1)
+
+
+def planned_days(weekdays: Collection[int], plans: Mapping[date, str], first: date, last: date) -> list[date]:
+    """The client's training weekdays from `first` to `last` (inclusive), minus the days the
+    engine planned as rest or stop."""
+    days = []
+    day = first
+    while day <= last:
+        if day.weekday() in weekdays and plans.get(day) not in NOT_TRAINING:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def detect_missed_sessions(
+    engine: Engine, now: datetime, misses: int = MISSES_FOR_ALERT
+) -> list[int]:
+    """Alert the clinic about each active client whose last `misses` or more planned sessions
+    were all missed; returns the ids of the alerts created.
+
+    Once per lapse: the alert's key is the last day the client trained ("never" before their
+    first session), so scanning again finds it exists, and only a session done starts a new lapse.
+    Clients with an open red flag are skipped: they are told not to train.
+    """
+    with unit_of_work(engine) as s:
+        client_ids = [c.chat_id for c in store.all_clients(s) if c.state == "active" and c.profile is not None]
+    created = []
+    for chat_id in client_ids:
+        with unit_of_work(engine) as s:  # one short transaction per client
+            alert_id = _check_client(s, chat_id, now, misses)
+        if alert_id is not None:
+            created.append(alert_id)
+    if created:
+        logger.info("Created %d missed-sessions alert(s)", len(created))
+    return created
+
+
+def _check_client(s: Session, chat_id: int, now: datetime, misses: int) -> int | None:
+    client = repo.get_client(s, chat_id)
+    if client is None or client.profile is None or repo.open_red_flags(s, client):
+        return None
+    last_done = store.last_done_day(s, client)
+    first = first_planned_day(client)
+    if last_done is not None:
+        first = max(first, last_done + timedelta(days=1))
+    yesterday = local_today(client, now) - timedelta(days=1)
+    missed = planned_days(client.profile.training_weekdays, store.planned_kinds(s, client, first), first, yesterday)
+    if len(missed) < misses:
+        return None
+    texts = coach_texts()["alert"]
+    shown = ", ".join(short_day(d) for d in missed[-DAYS_LISTED:])
+    detail = texts["missed_detail"].format(
+        count=len(missed),
+        days=shown if len(missed) <= DAYS_LISTED else f"…, {shown}",
+        last_done=short_day(last_done) if last_done else texts["never"],
+    )
+    key = f"missed_sessions:{last_done.isoformat() if last_done else 'never'}"
+    alert = store.add_alert_once(s, client, "missed_sessions", detail, key, now)
+    return alert.id if alert is not None else None
+

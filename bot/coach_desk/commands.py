@@ -1,0 +1,173 @@
+"""The coach chat's slash commands, text in and text out (Telegram plumbing is in desk.py).
+
+Each command is one unit of work; blocking, so the desk runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.coach_desk.report import build_report
+from bot.coach_desk.store import alerts
+from bot.coach_desk.texts import coach_texts, kind_label, local_time
+from bot.db import repo
+from bot.db.engine import unit_of_work
+from bot.db.models import CoachAlert
+
+DETAIL_IN_LIST = 80
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_command(text: str) -> tuple[str, str | None, str]:
+    """"/handled@BoneCoachBot 12" -> ("handled", "BoneCoachBot", "12"); name lower-cased."""
+    head, *tail = text.strip().split(maxsplit=1)
+    name, _, target = head.lstrip("/").partition("@")
+    return name.lower(), target or None, tail[0].strip() if tail else ""
+
+
+def _number(text: str) -> int | None:
+    """The first word as an integer (chat ids of groups are negative)."""
+    word = text.split()[0] if text.split() else ""
+    return int(word) if word.lstrip("-").isdigit() else None
+
+
+def _alert_line(alert: CoachAlert) -> str:
+    detail = " ".join((alert.detail or "").split())
+    if len(detail) > DETAIL_IN_LIST:
+        detail = detail[: DETAIL_IN_LIST - 1] + "…"
+    return coach_texts()["commands"]["alert_line"].format(
+        id=alert.id,
+        kind=kind_label(alert.kind),
+        name=alert.client.display_name or "?",
+        chat_id=alert.client.chat_id,
+        when=local_time(alert.at, alert.client.timezone),
+        detail=detail or "–",
+    )
+
+
+class CoachCommands:
+    """/alerts, /handled, /clear, /invite, /allow, /report; anything else gets the list."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def run(self, text: str, coach: str, bot_username: str | None = None) -> str:
+        """The reply to one command from the coach chat; `coach` is who sent it."""
+        name, _, args = parse_command(text)
+        if name == "alerts":
+            return self.open_alerts()
+        if name == "handled":
+            return self.handled(args, coach)
+        if name == "clear":
+            return self.clear(args, coach)
+        if name == "invite":
+            return self.invite(coach, bot_username)
+        if name == "allow":
+            return self.allow(args, coach)
+        if name == "report":
+            return self.report()
+        return coach_texts()["commands"]["help"]
+
+    def _work(self, fn: Callable[[Session], T]) -> T:
+        with unit_of_work(self.engine) as s:
+            return fn(s)
+
+    def open_alerts(self) -> str:
+        texts = coach_texts()["commands"]
+        lines = self._work(lambda s: [_alert_line(a) for a in alerts(s, open_only=True)])
+        if not lines:
+            return texts["alerts_none"]
+        return "\n".join([texts["alerts_heading"].format(count=len(lines)), *lines])
+
+    def handled(self, args: str, coach: str) -> str:
+        texts = coach_texts()["commands"]
+        alert_id = _number(args.lstrip("#"))
+        if alert_id is None:
+            return texts["usage_handled"]
+
+        def work(s: Session) -> str:
+            alert = s.get(CoachAlert, alert_id)
+            if alert is None:
+                return texts["no_such_alert"].format(id=alert_id)
+            client = alert.client
+            if alert.handled_at is not None:
+                when = local_time(alert.handled_at, client.timezone)
+                return texts["handled_before"].format(id=alert_id, by=alert.handled_by, when=when)
+            repo.mark_alert_handled(s, alert_id, coach, self.clock())
+            reply = texts["handled"].format(id=alert_id, kind=kind_label(alert.kind),
+                                            name=client.display_name or client.chat_id, by=coach)
+            if alert.kind == "red_flag":
+                reply += " " + texts["handled_cleared"].format(name=client.display_name or client.chat_id)
+            return reply
+
+        return self._work(work)
+
+    def clear(self, args: str, coach: str) -> str:
+        """Clear the client's red flags and close their open red-flag alerts with them."""
+        texts = coach_texts()["commands"]
+        chat_id = _number(args)
+        if chat_id is None:
+            return texts["usage_clear"]
+
+        def work(s: Session) -> str:
+            client = repo.get_client(s, chat_id)
+            if client is None:
+                return texts["no_such_client"].format(chat_id=chat_id)
+            now = self.clock()
+            cleared = repo.clear_red_flags(s, client, coach, now)
+            flagged = [a for a in repo.open_alerts(s, client) if a.kind == "red_flag"]
+            for alert in flagged:
+                repo.mark_alert_handled(s, alert.id, coach, now)
+            name = client.display_name or "?"
+            if not cleared and not flagged:
+                return texts["nothing_to_clear"].format(name=name, chat_id=chat_id)
+            return texts["cleared"].format(name=name, chat_id=chat_id, count=cleared, alerts=len(flagged))
+
+        return self._work(work)
+
+    def invite(self, coach: str, bot_username: str | None) -> str:
+        texts = coach_texts()["commands"]
+        code = self._work(lambda s: repo.create_invite(s, coach, self.clock()))
+        return texts["invite"].format(code=code, link=invite_link(code, bot_username))
+
+    def allow(self, args: str, coach: str) -> str:
+        texts = coach_texts()["commands"]
+        chat_id = _number(args)
+        if chat_id is None:
+            return texts["usage_allow"]
+        note = args.split(maxsplit=1)[1].strip()[:200] if len(args.split()) > 1 else f"added by {coach}"[:200]
+        self._work(lambda s: repo.allow_chat(s, chat_id, note, self.clock()))
+        return texts["allowed"].format(chat_id=chat_id, note=f" ({note})")
+
+    def report(self) -> str:
+        texts = coach_texts()["commands"]
+        rows = build_report(self.engine, self.clock())
+        if not rows:
+            return texts["report_none"]
+        lines = [texts["report_heading"].format(count=len(rows))]
+        for row in sorted(rows, key=lambda r: (r.name.casefold(), r.chat_id)):
+            pain = "–" if row.pain_average is None else f"{row.pain_average:.1f}"
+            lines.append(texts["report_line"].format(
+                name=row.name or "?", chat_id=row.chat_id, done_7=row.done_7, planned_7=row.planned_7,
+                done_28=row.done_28, planned_28=row.planned_28, streak=row.streak,
+                pain=f"{pain} ({row.pain_trend})", alerts=row.open_alerts,
+            ))
+        return "\n".join(lines)
+
+
+def invite_link(code: str, bot_username: str | None) -> str:
+    """The deep link that enrols a client; a template to fill in when the bot's name is unknown."""
+    texts = coach_texts()["commands"]
+    if bot_username:
+        return texts["invite_link"].format(bot=bot_username, code=code)
+    return texts["invite_link_template"].format(code=code)

@@ -1,0 +1,94 @@
+"""The clinic's side of the Telegram channel: coach commands in, alerts out.
+
+The channel's UpdateHandler calls `handle(update)` first for every update; an update from the
+configured coach chat is answered here and never reaches Rasa or the enrolment gate (the coach
+chat is usually a group, which clients may not use). Every other chat gets nothing special: a
+client typing /alerts gets the channel's usual "unknown command" reply. After each update the
+handler calls `notify_pending()`, so an alert a conversation turn just created goes out at once.
+
+Imports bot.telegram (split_text); only bot.telegram.channel imports this module, and
+bot.coach_desk/__init__ must not, or importing either package would go round in a circle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from telegram import Bot, Update, User
+from telegram.error import TelegramError
+
+from bot.coach_desk.alerts import AlertDispatcher, utc_now
+from bot.coach_desk.commands import CoachCommands, parse_command
+from bot.telegram.formatting import split_text
+
+logger = logging.getLogger(__name__)
+
+
+def coach_name(user: User | None) -> str:
+    """Who handled it, as the clinic will read it later: "Sue Lee (@suelee)"."""
+    if user is None:
+        return "coach chat"
+    name = user.full_name or str(user.id)
+    return (f"{name} (@{user.username})" if user.username else name)[:120]
+
+
+class CoachDesk:
+    def __init__(
+        self, engine: Engine, bot: Bot, coach_chat_id: int, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self.bot = bot
+        self.coach_chat_id = coach_chat_id
+        self.commands = CoachCommands(engine, clock)
+        self.dispatcher = AlertDispatcher(engine, bot, coach_chat_id, clock=clock)
+
+    async def handle(self, update: Update) -> bool:
+        """True when the update came from the coach chat and was dealt with here."""
+        chat = update.effective_chat
+        if chat is None or chat.id != self.coach_chat_id:
+            return False
+        query = update.callback_query
+        if query is not None:  # the "Mark handled" button under an alert
+            await self._settle_button(query.id, query.message.message_id if query.message else None)
+            text = query.data or ""
+        else:
+            message = update.effective_message
+            text = (message.text or "") if message is not None else ""
+        text = text.strip()
+        if not text.startswith("/"):
+            return True  # the coaches talking among themselves
+        _, target, _ = parse_command(text)
+        username = self._username()
+        if target and username and target.lower() != username.lower():
+            return True  # a command for another bot in the same group
+        reply = await asyncio.to_thread(self.commands.run, text, coach_name(update.effective_user), username)
+        for chunk in split_text(reply):
+            await self.bot.send_message(self.coach_chat_id, chunk)
+        logger.info("Coach command /%s answered", parse_command(text)[0][:32])
+        return True
+
+    async def notify_pending(self) -> int:
+        """Deliver pending alerts; never raises (the coach-desk loop retries what fails here)."""
+        try:
+            return await self.dispatcher.dispatch()
+        except Exception as exc:
+            logger.error("Coach alert delivery failed: %s", type(exc).__name__)
+            return 0
+
+    def _username(self) -> str | None:
+        try:
+            return self.bot.username
+        except RuntimeError:  # Bot not initialised (no getMe yet)
+            return None
+
+    async def _settle_button(self, query_id: str, message_id: int | None) -> None:
+        """Stop the button's spinner and take the button away, so it is pressed once."""
+        try:
+            await self.bot.answer_callback_query(query_id)
+            if message_id is not None:
+                await self.bot.edit_message_reply_markup(self.coach_chat_id, message_id, reply_markup=None)
+        except TelegramError as exc:
+            logger.warning("Could not settle a coach-chat button: %s", type(exc).__name__)

@@ -1,0 +1,168 @@
+"""The coach desk's reads and writes of the session database; each function takes the Session first.
+
+Like bot.db.repo, functions flush but never commit. Delivery claims are conditional UPDATEs, so of
+several senders (the Telegram channel, the `python -m bot.coach_desk` loop, replicas) exactly one
+wins each alert, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from bot.db.models import AllowedChat, CheckIn, Client, CoachAlert, InviteCode, PlannedSession, SymptomReport
+
+DONE = ("done", "partial")
+
+
+def _deliverable(stale_before: datetime) -> tuple[Any, ...]:
+    """Not yet delivered, still open, and not held by a live sender."""
+    return (
+        CoachAlert.notified_at.is_(None),
+        CoachAlert.handled_at.is_(None),
+        or_(CoachAlert.notify_claimed_at.is_(None), CoachAlert.notify_claimed_at < stale_before),
+    )
+
+
+def claim_next_alert(s: Session, now: datetime, stale_after: timedelta) -> CoachAlert | None:
+    """Claim the oldest alert nobody has delivered or is delivering; None when there is none.
+
+    Commit the claim before sending, so other senders skip the alert.
+    """
+    condition = _deliverable(now - stale_after)
+    candidates = s.execute(
+        select(CoachAlert.id).where(*condition).order_by(CoachAlert.at, CoachAlert.id).limit(10)
+    ).scalars()
+    for alert_id in list(candidates):
+        taken = s.execute(
+            update(CoachAlert)
+            .where(CoachAlert.id == alert_id, *condition)
+            .values(notify_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            return s.execute(
+                select(CoachAlert).where(CoachAlert.id == alert_id).options(joinedload(CoachAlert.client))
+            ).scalar_one()
+    return None
+
+
+def mark_alert_notified(s: Session, alert_id: int, now: datetime) -> None:
+    s.execute(
+        update(CoachAlert)
+        .where(CoachAlert.id == alert_id)
+        .values(notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release_alert(s: Session, alert_id: int) -> None:
+    """Give a claimed alert back (sending failed), so the next round tries again."""
+    s.execute(
+        update(CoachAlert)
+        .where(CoachAlert.id == alert_id, CoachAlert.notified_at.is_(None))
+        .values(notify_claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def add_alert_once(
+    s: Session, client: Client, kind: str, detail: str, dedup_key: str, now: datetime
+) -> CoachAlert | None:
+    """Create the alert unless one with this key exists for the client; None when it does."""
+    exists = s.execute(
+        select(CoachAlert.id).where(CoachAlert.client_id == client.id, CoachAlert.dedup_key == dedup_key)
+    ).first()
+    if exists is not None:
+        return None
+    alert = CoachAlert(client_id=client.id, at=now, kind=kind, detail=detail, dedup_key=dedup_key)
+    try:
+        with s.begin_nested():  # another scanner may insert the same key meanwhile
+            s.add(alert)
+            s.flush()
+    except IntegrityError:
+        return None
+    return alert
+
+
+def alerts(s: Session, open_only: bool = False) -> list[CoachAlert]:
+    """Alerts oldest first, each with its client loaded."""
+    query = select(CoachAlert).order_by(CoachAlert.at, CoachAlert.id).options(joinedload(CoachAlert.client))
+    if open_only:
+        query = query.where(CoachAlert.handled_at.is_(None))
+    return list(s.execute(query).scalars())
+
+
+def open_alert_counts(s: Session) -> dict[int, int]:
+    """Open alerts per client id."""
+    rows = s.execute(
+        select(CoachAlert.client_id, func.count())
+        .where(CoachAlert.handled_at.is_(None))
+        .group_by(CoachAlert.client_id)
+    )
+    return {client_id: count for client_id, count in rows}
+
+
+def open_red_flag_counts(s: Session) -> dict[int, int]:
+    """Red flags no coach has cleared, per client id."""
+    rows = s.execute(
+        select(SymptomReport.client_id, func.count())
+        .where(SymptomReport.kind == "red_flag", SymptomReport.cleared_at.is_(None))
+        .group_by(SymptomReport.client_id)
+    )
+    return {client_id: count for client_id, count in rows}
+
+
+def all_clients(s: Session) -> list[Client]:
+    """Every client, profile loaded, in chat-id order."""
+    return list(s.execute(select(Client).order_by(Client.chat_id).options(selectinload(Client.profile))).scalars())
+
+
+def planned_kinds(s: Session, client: Client, since: date) -> dict[date, str]:
+    """The kind of session the engine planned for each day from `since`."""
+    rows = s.execute(
+        select(PlannedSession.day, PlannedSession.kind).where(
+            PlannedSession.client_id == client.id, PlannedSession.day >= since
+        )
+    )
+    return {day: kind for day, kind in rows}
+
+
+def checkin_statuses(s: Session, client: Client, since: date) -> dict[date, str]:
+    rows = s.execute(
+        select(CheckIn.day, CheckIn.status).where(CheckIn.client_id == client.id, CheckIn.day >= since)
+    )
+    return {day: status for day, status in rows}
+
+
+def last_done_day(s: Session, client: Client) -> date | None:
+    """The last local day the client did (all or part of) a session."""
+    return s.execute(
+        select(func.max(CheckIn.day)).where(CheckIn.client_id == client.id, CheckIn.status.in_(DONE))
+    ).scalar_one_or_none()
+
+
+def recent_checkins(s: Session, client: Client, since: date) -> list[CheckIn]:
+    return list(
+        s.execute(select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day >= since)).scalars()
+    )
+
+
+def recent_symptoms(s: Session, client: Client, since: datetime) -> list[SymptomReport]:
+    return list(
+        s.execute(
+            select(SymptomReport).where(SymptomReport.client_id == client.id, SymptomReport.at >= since)
+        ).scalars()
+    )
+
+
+def invites(s: Session) -> list[InviteCode]:
+    return list(s.execute(select(InviteCode).order_by(InviteCode.created_at, InviteCode.id)).scalars())
+
+
+def allowed_chats(s: Session) -> list[AllowedChat]:
+    return list(s.execute(select(AllowedChat).order_by(AllowedChat.chat_id)).scalars())
