@@ -330,6 +330,16 @@ class Coach:
             gone = repo.forget_client(s, chat_id)
         return Reply(messages()["forgotten" if gone else "nothing_to_forget"])
 
+    # --- scheduler ---------------------------------------------------------------------------
+    def reminder_plan(self, chat_id: int) -> cm.Plan | None:
+        """Today's plan for the check-in reminder: the same stored plan /today then shows, so
+        the reminder's numbers are the real ones. None for a chat without a profile."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return None
+            return self._plan(s, client)
+
 
 # --- conversions (rows <-> engine dataclasses) ------------------------------------------------
 def _profile(client: Client) -> cm.Profile:

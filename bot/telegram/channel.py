@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.coach_desk import desk as coach_desk  # a module: the two packages import each other
 from bot.db.engine import make_engine
 from bot.settings import Settings
 from bot.telegram.client import make_bot
@@ -72,6 +73,7 @@ class TelegramInput(InputChannel):
             webhook_url=credentials.get("webhook_url") or settings.telegram_webhook_url,
             secret_token=credentials.get("secret_token") or settings.telegram_webhook_secret,
             allowed_chat_ids=settings.allowed_chat_ids,
+            coach_chat_id=settings.coach_chat_id,
         )
 
     def __init__(
@@ -83,6 +85,7 @@ class TelegramInput(InputChannel):
         webhook_url: str | None = None,
         secret_token: str | None = None,
         allowed_chat_ids: Collection[int] = (),
+        coach_chat_id: int | None = None,
         progress_chart: ProgressChart | None = None,
         export_json: ExportJson | None = None,
         poll_timeout: int = 30,
@@ -107,7 +110,8 @@ class TelegramInput(InputChannel):
             self._output_options["progress_chart"] = progress_chart
         if export_json is not None:
             self._output_options["export_json"] = export_json
-        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel)
+        desk = coach_desk.CoachDesk(engine, bot, coach_chat_id) if coach_chat_id is not None else None
+        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk)
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None

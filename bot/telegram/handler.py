@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import UserMessage
 from telegram import Bot, Update
@@ -24,6 +24,9 @@ from bot.telegram.output import TelegramOutput
 from bot.telegram.store import ChannelStore
 from bot.telegram.texts import ChannelTexts
 from bot.telegram.updates import ButtonPress, Inbound, Kind, parse_update
+
+if TYPE_CHECKING:
+    from bot.coach_desk.desk import CoachDesk
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +42,10 @@ class UpdateHandler:
         store: ChannelStore,
         texts: ChannelTexts,
         make_output: Callable[[], TelegramOutput],
+        coach_desk: CoachDesk | None = None,
     ) -> None:
         self.bot = bot
+        self.coach_desk = coach_desk  # the clinic's chat: coach commands, alert delivery
         self.store = store
         self.texts = texts
         self.make_output = make_output
@@ -57,7 +62,8 @@ class UpdateHandler:
             logger.info("Update %s was already handled; skipped", inbound.update_id)
             return
         try:
-            await self._dispatch(inbound, on_new_message)
+            if self.coach_desk is None or not await self.coach_desk.handle(update):
+                await self._dispatch(inbound, on_new_message)
         except Forbidden:
             # The client blocked the bot (or left): delivering again cannot succeed.
             logger.info("Chat %s does not accept messages from the bot; update %s dropped",
@@ -70,6 +76,8 @@ class UpdateHandler:
                              type(exc).__name__)
             raise
         await self.store.complete(inbound.update_id)
+        if self.coach_desk is not None:  # a turn may have raised an alert: send it now
+            await self.coach_desk.notify_pending()
 
     async def _dispatch(self, inbound: Inbound, on_new_message: OnNewMessage) -> None:
         if inbound.button is not None:

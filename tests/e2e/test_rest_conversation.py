@@ -70,3 +70,18 @@ def test_red_flag_blocks_workouts(chat: Chat) -> None:
     after = texts(chat("/ask_todays_workout"))
     assert re.search(r"(?i)no training|checked|clinic", after), after
     assert not re.search(r"(?i)sit-to-stand|push-up|squat", after), after
+
+
+def test_forget_deletes_the_profile_and_the_conversation_log(chat: Chat, stack) -> None:
+    import json
+    import urllib.request
+
+    onboard(chat)
+    texts(chat("my knee hurts, about a 3 out of 10"))
+    assert "delete" in texts(chat("/forget_me")).lower()
+    assert re.search(r"(?i)deleted", texts(chat("yes")))
+    url = f"{stack.rasa_url}/conversations/{chat.sender}/tracker?token={stack.config.api_token}"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        events = json.load(response)["events"]
+    assert not any("knee" in str(e.get("text") or "") for e in events)
+    assert "/start" in texts(chat("/ask_todays_workout"))  # no profile any more

@@ -1,0 +1,259 @@
+"""`bone-coach`: the clinic's command line — adherence report, invites, allow-list, alerts.
+
+Works on the session database in DATABASE_URL (the embedded SQLite file by default) and creates or
+upgrades its schema first. Tables for people by default; `--csv` for spreadsheets. Times are shown
+in the client's zone for alerts, in the clinic's (DEFAULT_TIMEZONE) otherwise; CSV has ISO UTC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from bot.coach_desk import store
+from bot.coach_desk.commands import invite_link
+from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, build_report, sort_report
+from bot.coach_desk.texts import kind_label
+from bot.db import repo
+from bot.db.engine import ensure_schema, make_engine, unit_of_work
+from bot.db.models import CoachAlert
+from bot.settings import Settings
+
+Row = Sequence[Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _when(at: datetime | None, zone: str) -> str:
+    return at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z") if at else ""
+
+
+def _iso(at: datetime | None) -> str:
+    return at.astimezone(timezone.utc).isoformat(timespec="seconds") if at else ""
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def print_table(headers: Row, rows: Sequence[Row], empty: str) -> None:
+    """Columns padded to their widest cell; `empty` instead when there are no rows."""
+    if not rows:
+        print(empty)
+        return
+    cells = [[_cell(v) for v in headers], *[[_cell(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    print("\n".join(lines))
+
+
+def print_csv(headers: Row, rows: Sequence[Row]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows([[_cell(v) for v in row] for row in rows])
+
+
+def output(args: argparse.Namespace, headers: Row, rows: Sequence[Row], empty: str,
+           csv_headers: Row | None = None, csv_rows: Sequence[Row] | None = None) -> None:
+    if args.csv:
+        print_csv(csv_headers or headers, rows if csv_rows is None else csv_rows)
+    else:
+        print_table(headers, rows, empty)
+
+
+# --- report ------------------------------------------------------------------------------------
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
+
+
+def cmd_report(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    rows = sort_report(build_report(engine, utc_now()), args.sort, args.days)
+
+    def counts(row: ClientReport, days: int) -> str:
+        done, planned = row.counts(days)
+        return f"{done}/{planned}"
+
+    headers = ["Client", "Chat id", "7d done/planned", "28d done/planned", f"Adherence {args.days}d %",
+               "Streak", "Last session", "Pain 14d avg", "Pain trend", "Red flags", "Open alerts"]
+    table = [
+        [r.name, r.chat_id, counts(r, 7), counts(r, 28), _pct(r.adherence(args.days)), r.streak,
+         r.last_session, "" if r.pain_average is None else f"{r.pain_average:.1f}", r.pain_trend,
+         r.open_red_flags, r.open_alerts]
+        for r in rows
+    ]
+    csv_headers = ["name", "chat_id", "done_7d", "planned_7d", "done_28d", "planned_28d", "adherence_days",
+                   "adherence_pct", "streak", "last_session", "pain_avg_14d", "pain_trend", "open_red_flags",
+                   "open_alerts"]
+    csv_rows = [
+        [r.name, r.chat_id, r.done_7, r.planned_7, r.done_28, r.planned_28, args.days, _pct(r.adherence(args.days)),
+         r.streak, r.last_session, "" if r.pain_average is None else f"{r.pain_average:.2f}", r.pain_trend,
+         r.open_red_flags, r.open_alerts]
+        for r in rows
+    ]
+    output(args, headers, table, "No clients yet.", csv_headers, csv_rows)
+    return 0
+
+
+# --- invites -----------------------------------------------------------------------------------
+def cmd_invite_create(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        code = repo.create_invite(s, args.by, utc_now())
+    print(code)
+    print(f"Link for the client: {invite_link(code, None)}")
+    return 0
+
+
+def cmd_invite_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    zone = settings.default_timezone
+    with unit_of_work(engine) as s:
+        invites = store.invites(s)
+    table = [[i.code, _when(i.created_at, zone), i.created_by, i.redeemed_by_chat_id, _when(i.redeemed_at, zone)]
+             for i in invites]
+    csv_rows = [[i.code, _iso(i.created_at), i.created_by, i.redeemed_by_chat_id, _iso(i.redeemed_at)]
+                for i in invites]
+    output(args, ["Code", "Created", "By", "Used by chat", "Used"], table, "No invite codes yet.",
+           ["code", "created_at", "created_by", "redeemed_by_chat_id", "redeemed_at"], csv_rows)
+    return 0
+
+
+# --- allow-list --------------------------------------------------------------------------------
+def cmd_allow_add(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        repo.allow_chat(s, args.chat_id, args.note, utc_now())
+    print(f"Chat {args.chat_id} is on the allow-list.")
+    return 0
+
+
+def cmd_allow_remove(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        removed = repo.disallow_chat(s, args.chat_id)
+    if not removed:
+        print(f"Chat {args.chat_id} was not on the allow-list.", file=sys.stderr)
+        return 1
+    print(f"Chat {args.chat_id} removed from the allow-list.")
+    return 0
+
+
+def cmd_allow_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        chats = store.allowed_chats(s)
+    table = [[a.chat_id, _when(a.added_at, settings.default_timezone), a.note] for a in chats]
+    output(args, ["Chat id", "Added", "Note"], table, "The allow-list is empty.",
+           ["chat_id", "added_at", "note"], [[a.chat_id, _iso(a.added_at), a.note] for a in chats])
+    return 0
+
+
+# --- alerts ------------------------------------------------------------------------------------
+def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        found = store.alerts(s, open_only=args.open)
+
+    def client(a: CoachAlert) -> list[Any]:
+        return [a.client.display_name, a.client.chat_id]
+
+    table = [
+        [a.id, _when(a.at, a.client.timezone), kind_label(a.kind), *client(a), _short(a.detail),
+         "yes" if a.notified_at else "not yet", a.handled_by or ""]
+        for a in found
+    ]
+    csv_rows = [
+        [a.id, _iso(a.at), a.kind, *client(a), a.detail, _iso(a.notified_at), _iso(a.handled_at), a.handled_by]
+        for a in found
+    ]
+    output(args, ["#", "When", "Kind", "Client", "Chat id", "Detail", "Sent to chat", "Handled by"], table,
+           "No open alerts." if args.open else "No alerts.",
+           ["id", "at", "kind", "name", "chat_id", "detail", "notified_at", "handled_at", "handled_by"], csv_rows)
+    return 0
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def cmd_alerts_handle(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    with unit_of_work(engine) as s:
+        before = s.get(CoachAlert, args.id)
+        was_open = before is not None and before.handled_at is None
+        alert = repo.mark_alert_handled(s, args.id, args.by, utc_now())
+        if alert is None:
+            print(f"There is no alert #{args.id}.", file=sys.stderr)
+            return 1
+        if not was_open:
+            print(f"Alert #{args.id} was already handled by {alert.handled_by}.")
+            return 0
+        cleared = " Red flags cleared: the client can train again." if alert.kind == "red_flag" else ""
+        print(f"Alert #{args.id} marked handled by {args.by}.{cleared}")
+    return 0
+
+
+# --- wiring ------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bone-coach", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def with_csv(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--csv", action="store_true", help="CSV instead of a table")
+        return p
+
+    report = with_csv(commands.add_parser("report", help="sessions, streak, pain and alerts per client"))
+    report.add_argument("--days", type=int, choices=WINDOWS, default=7, help="window for adherence %% and its sort")
+    report.add_argument("--sort", choices=SORT_KEYS, default="name")
+    report.set_defaults(run=cmd_report)
+
+    invite = commands.add_parser("invite", help="one-use invite codes").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    create = invite.add_parser("create", help="make a new code")
+    create.add_argument("--by", help="who hands it out (kept with the code)")
+    create.set_defaults(run=cmd_invite_create)
+    with_csv(invite.add_parser("list", help="all codes and who used them")).set_defaults(run=cmd_invite_list)
+
+    allow = commands.add_parser("allow", help="chats enrolled without a code").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    add = allow.add_parser("add", help="enrol a chat")
+    add.add_argument("chat_id", type=int)
+    add.add_argument("--note")
+    add.set_defaults(run=cmd_allow_add)
+    remove = allow.add_parser("remove", help="take a chat off the list")
+    remove.add_argument("chat_id", type=int)
+    remove.set_defaults(run=cmd_allow_remove)
+    with_csv(allow.add_parser("list", help="the allow-list")).set_defaults(run=cmd_allow_list)
+
+    alerts = with_csv(commands.add_parser("alerts", help="coach alerts (list, or handle one)"))
+    alerts.add_argument("--open", action="store_true", help="only alerts not yet handled")
+    alerts.set_defaults(run=cmd_alerts)
+    handle = alerts.add_subparsers(dest="action", metavar="ACTION").add_parser(
+        "handle", help="mark an alert handled (a red flag: the client may train again)")
+    handle.add_argument("id", type=int)
+    handle.add_argument("--by", required=True, help="who dealt with it")
+    handle.set_defaults(run=cmd_alerts_handle)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"bone-coach: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        ensure_schema(engine)
+        return int(args.run(args, engine, settings))
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Which reminders are due now: a pure function of the database's state and the clock.
+
+Per client and local day (yesterday and today in the client's zone, so a reminder just before
+midnight is still sent after it): the day's reminder, `checkin` on a strength weekday or `light`
+on another day for clients who opted in, is due from the chosen local time for `window`; the
+evening `nudge` on a strength day is due at the nudge time if the day's reminder went out at least
+`nudge_min_gap` earlier and the client has not checked in. A reminder is also due again when its
+claim's lease ran out (its sender died). Reminders found too late, or made pointless by a check-in,
+are recorded as skipped (today's only), so nothing is sent at night and nothing is asked twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.coaching import models as cm
+from bot.coaching.engine import strength_weekdays
+from bot.scheduler.config import ReminderConfig
+
+logger = logging.getLogger(__name__)
+
+LIVE = ("claimed", "sent")  # rows that count as a message the client got (or is getting)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An active client whose reminders are on (not paused, not blocked, a time chosen)."""
+
+    client_id: int
+    chat_id: int
+    name: str | None
+    timezone: str
+    reminder_time: time
+    training_days: tuple[int, ...]
+    sessions_per_week: int
+    light_reminders: bool
+
+
+@dataclass(frozen=True)
+class Record:
+    """A reminders_sent row as the scheduler needs it."""
+
+    id: int
+    status: str
+    attempts: int
+    claimed_at: datetime
+    lease_until: datetime | None
+    sent_at: datetime | None
+
+
+Key = tuple[int, date, str]  # (client_id, local day, kind)
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reminder to claim and send; `record_id`/`attempts` name the expired claim to take over."""
+
+    client_id: int
+    chat_id: int
+    name: str | None
+    day: date
+    kind: str
+    due_at: datetime
+    record_id: int | None = None
+    attempts: int = 0
+
+    @property
+    def key(self) -> Key:
+        return (self.client_id, self.day, self.kind)
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A reminder that will not be sent: recorded with `status` so it is not considered again."""
+
+    client_id: int
+    day: date
+    kind: str
+    status: str  # "skipped" (late, checked in, daily cap) or "failed" (too many attempts)
+    reason: str
+    record_id: int | None = None
+    attempts: int = 0
+
+
+@dataclass
+class DueReport:
+    due: list[Due] = field(default_factory=list)
+    closing: list[Closing] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def strength_days(sessions_per_week: int, training_days: tuple[int, ...]) -> frozenset[int]:
+    """The engine's strength weekdays for this schedule. `strength_weekdays` reads only the
+    schedule, so the other profile fields are neutral placeholders that pass validation."""
+    schedule = cm.Profile(
+        experience="new", vertebral_fracture=False, falls_last_year=0, balance_confidence="medium",
+        baseline_pain=0, sessions_per_week=sessions_per_week, training_days=training_days,
+        equipment=frozenset(),
+    )
+    return frozenset(strength_weekdays(schedule))
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
+
+
+def expired(record: Record, now: datetime, lease: timedelta) -> bool:
+    """A claim nobody holds any more (rows claimed without a lease expire `lease` after the claim)."""
+    if record.status != "claimed":
+        return False
+    if record.lease_until is None:
+        return record.claimed_at + lease <= now
+    return record.lease_until <= now
+
+
+def compute_due(
+    candidates: Iterable[Candidate],
+    records: Mapping[Key, Record],
+    checked_in: set[tuple[int, date]],
+    now: datetime,
+    config: ReminderConfig,
+) -> DueReport:
+    """What to send and what to close at `now` (an aware datetime)."""
+    finder = _Finder(records, checked_in, now, config)
+    for client in candidates:
+        finder.client(client)
+    return finder.report
+
+
+class _Finder:
+    def __init__(
+        self, records: Mapping[Key, Record], checked_in: set[tuple[int, date]], now: datetime,
+        config: ReminderConfig,
+    ) -> None:
+        self.records, self.checked_in, self.now, self.config = records, checked_in, now, config
+        self.live_per_day = Counter((cid, day) for (cid, day, _), r in records.items() if r.status in LIVE)
+        self.report = DueReport()
+
+    def client(self, client: Candidate) -> None:
+        tz = _zone(client.timezone)
+        if tz is None:
+            logger.warning("client %d has an unknown time zone; no reminders", client.client_id)
+            return
+        today = self.now.astimezone(tz).date()
+        strong = strength_days(client.sessions_per_week, client.training_days)
+        for day in (today - timedelta(days=1), today):
+            kind = "checkin" if day.weekday() in strong else "light" if client.light_reminders else None
+            if kind is not None:
+                due_at = datetime.combine(day, client.reminder_time, tzinfo=tz)
+                self._consider(client, day, kind, due_at, self.config.window, day == today)
+            reminder = self.records.get((client.client_id, day, "checkin"))
+            if reminder is None or reminder.status != "sent" or reminder.sent_at is None:
+                continue
+            nudge_at = datetime.combine(day, self.config.nudge_time, tzinfo=tz)
+            if reminder.sent_at <= nudge_at - self.config.nudge_min_gap:
+                self._consider(client, day, "nudge", nudge_at, self.config.nudge_window, day == today)
+
+    def _consider(
+        self, client: Candidate, day: date, kind: str, due_at: datetime, window: timedelta, is_today: bool
+    ) -> None:
+        if due_at > self.now:
+            return
+        cid = client.client_id
+        record = self.records.get((cid, day, kind))
+        reason = (
+            "late" if self.now - due_at > window
+            else "checked_in" if (cid, day) in self.checked_in
+            else None
+        )
+        if record is None:
+            if reason is None and self.live_per_day[(cid, day)] >= self.config.max_unprompted_per_day:
+                reason = "daily_cap"
+            if reason is None:
+                self.report.due.append(Due(cid, client.chat_id, client.name, day, kind, due_at))
+            elif is_today:  # yesterday's misses are not worth a row
+                self.report.closing.append(Closing(cid, day, kind, "skipped", reason))
+            return
+        if not expired(record, self.now, self.config.lease):
+            return
+        if record.attempts >= self.config.max_attempts:
+            self.report.closing.append(Closing(cid, day, kind, "failed", "attempts", record.id, record.attempts))
+        elif reason is not None:
+            self.report.closing.append(Closing(cid, day, kind, "skipped", reason, record.id, record.attempts))
+        else:
+            self.report.due.append(
+                Due(cid, client.chat_id, client.name, day, kind, due_at, record.id, record.attempts)
+            )

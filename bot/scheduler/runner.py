@@ -1,0 +1,225 @@
+"""One scheduler run: find what is due, claim it in batches, send it paced, record each outcome.
+
+Delivery is exactly once except for one window, per message: between Telegram accepting a
+sendMessage and our UPDATE to "sent" committing (one HTTP response plus one small transaction,
+done on a thread kept free for it). A scheduler killed inside that window leaves a "claimed" row
+whose lease runs out, and the next run sends that reminder again. The same holds for a send that
+timed out (Telegram may have taken it): it is retried. We prefer a rare duplicate reminder to a
+lost one. Everything else (killed before sending, while waiting for a slot, between batches) is
+sent exactly once after a restart, because nothing reached Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.scheduler import store
+from bot.scheduler.config import ReminderConfig, load_config
+from bot.scheduler.due import Due, compute_due
+from bot.scheduler.messages import compose
+from bot.scheduler.pacing import SendPacer
+from bot.service import Coach
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunStats:
+    """What one run did; `lost` are sends whose outcome could not be recorded (the claim was taken
+    over or the client deleted meanwhile)."""
+
+    due: int = 0
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    blocked: int = 0
+    retry_later: int = 0
+    lost: int = 0
+
+    def __str__(self) -> str:
+        return " ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ReminderScheduler:
+    """Sends due check-in reminders for one bot; `serve()` runs until `stop()`."""
+
+    def __init__(self, engine: Engine, bot: Bot, config: ReminderConfig | None = None,
+                 wall_clock: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.config = config or load_config()
+        self.wall_clock = wall_clock
+        self.pacer = SendPacer(self.config.rate_per_second, self.config.per_chat_seconds)
+        # "sent" is recorded on its own threads, never queued behind plan building: the time
+        # between Telegram's answer and the commit is the window for a duplicate after a crash.
+        self._marks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reminder-sent")
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+
+    def stop(self) -> None:
+        """Finish the sends in flight, hand back unsent claims, and end `serve()`."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+
+    def close(self) -> None:
+        self._marks.shutdown(wait=True)
+
+    async def serve(self) -> None:
+        """Run every `poll_seconds` until stopped; a failed run is logged and retried."""
+        self._wake = asyncio.Event()
+        while not self._stopping:
+            started = time.monotonic()
+            try:
+                stats = await self.run_once(self.wall_clock())
+                if stats.due or stats.skipped or stats.failed:
+                    logger.info("reminders: %s", stats)
+            except Exception:
+                logger.exception("reminder run failed; next try in %.0f s", self.config.poll_seconds)
+            pause = self.config.poll_seconds - (time.monotonic() - started)
+            if pause > 0 and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), pause)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def run_once(self, now: datetime) -> RunStats:
+        """One pass at `now` (the clock then runs on from it in real time)."""
+        started = time.monotonic()
+
+        def clock() -> datetime:
+            return now + timedelta(seconds=time.monotonic() - started)
+
+        stats = RunStats()
+        snapshot = await asyncio.to_thread(store.load_snapshot, self.engine, clock())
+        report = compute_due(snapshot.candidates, snapshot.records, snapshot.checked_in, clock(), self.config)
+        if report.closing:
+            await asyncio.to_thread(store.close, self.engine, report.closing, clock(), self.config.lease)
+            stats.skipped += sum(c.status == "skipped" for c in report.closing)
+            stats.failed += sum(c.status == "failed" for c in report.closing)
+        stats.due = len(report.due)
+        if report.due:
+            await _Run(self, Coach(self.engine, clock), clock, stats).deliver(_spread(report.due))
+        return stats
+
+
+def _spread(dues: list[Due]) -> list[Due]:
+    """Oldest first; within a minute in random order, so schedulers running side by side mostly
+    claim different reminders instead of queueing on the same rows."""
+    return sorted(dues, key=lambda d: (d.due_at.replace(second=0, microsecond=0), random.random()))
+
+
+class _Run:
+    """The claim-and-send pipeline of one run: a producer claims batches, workers send them."""
+
+    def __init__(self, scheduler: ReminderScheduler, coach: Coach, clock: Callable[[], datetime],
+                 stats: RunStats) -> None:
+        self.s = scheduler
+        self.config = scheduler.config
+        self.coach = coach
+        self.clock = clock
+        self.stats = stats
+
+    async def deliver(self, dues: list[Due]) -> None:
+        batch = self.config.claim_batch
+        queue: asyncio.Queue[tuple[store.Claim, float] | None] = asyncio.Queue(maxsize=batch)
+        workers = min(self.config.concurrency, len(dues))
+        tasks = [asyncio.create_task(self._claim_all(dues, batch, queue, workers))]
+        tasks += [asyncio.create_task(self._work(queue)) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def _claim_all(self, dues: list[Due], batch: int, queue: asyncio.Queue[Any], workers: int) -> None:
+        try:
+            for start in range(0, len(dues), batch):
+                if self.s._stopping:
+                    break
+                claimed_at = time.monotonic()
+                claims = await asyncio.to_thread(store.claim, self.s.engine, dues[start:start + batch],
+                                                 self.clock(), self.config)
+                self.stats.claimed += len(claims)
+                for held in claims:
+                    await queue.put((held, claimed_at))
+        finally:
+            for _ in range(workers):
+                await queue.put(None)
+
+    async def _work(self, queue: asyncio.Queue[tuple[store.Claim, float] | None]) -> None:
+        while (item := await queue.get()) is not None:
+            await self._send(*item)
+
+    async def _send(self, held: store.Claim, claimed_at: float) -> None:
+        # A claim is used only in the first half of its lease, so it cannot run out mid-send.
+        deadline = claimed_at + self.config.lease.total_seconds() / 2
+        if self.s._stopping or time.monotonic() > deadline:
+            return await self._later(held, self.clock())
+        due = held.due
+        try:
+            plan = await asyncio.to_thread(self.coach.reminder_plan, due.chat_id)
+            message = compose(due.kind, plan, due.name, self.config)
+        except Exception:  # one client's data must not stop everyone's reminders
+            logger.exception("could not prepare the reminder for client %d", due.client_id)
+            return await self._later(held, self.clock() + self.config.retry_delay)
+        if message is None:
+            self.stats.skipped += 1
+            await asyncio.to_thread(store.finish, self.s.engine, held, "skipped", self.clock())
+            return
+        await self.s.pacer.wait_turn(due.chat_id)
+        if self.s._stopping or time.monotonic() > deadline:
+            return await self._later(held, self.clock())
+        try:
+            await self.s.bot.send_message(due.chat_id, message.text, reply_markup=message.keyboard)
+        except Forbidden:
+            self.stats.blocked += 1
+            await asyncio.to_thread(store.mark_blocked, self.s.engine, held, self.clock())
+            return
+        except BadRequest as exc:  # e.g. chat not found: sending again will not help
+            logger.warning("reminder for client %d refused: %s", due.client_id, type(exc).__name__)
+            self.stats.failed += 1
+            await asyncio.to_thread(store.finish, self.s.engine, held, "failed", self.clock())
+            return
+        except TelegramError as exc:  # network, timeout, 5xx, rate limit after retries
+            logger.warning("reminder for client %d not sent (%s); retrying later", due.client_id,
+                           type(exc).__name__)
+            return await self._later(held, self.clock() + self.config.retry_delay)
+        loop = asyncio.get_running_loop()
+        recorded = await loop.run_in_executor(self.s._marks, store.finish, self.s.engine, held, "sent", self.clock())
+        self.stats.sent += 1
+        if not recorded:
+            self.stats.lost += 1
+            logger.warning("reminder %d was sent but its claim had been taken over", held.id)
+
+    async def _later(self, held: store.Claim, when: datetime) -> None:
+        self.stats.retry_later += 1
+        await asyncio.to_thread(store.retry_at, self.s.engine, held, when)
+
+
+async def run_once(engine: Engine, bot: Bot, now: datetime, config: ReminderConfig | None = None) -> RunStats:
+    """One scheduler pass at `now` with a fresh scheduler (tests, one-off runs)."""
+    scheduler = ReminderScheduler(engine, bot, config)
+    try:
+        return await scheduler.run_once(now)
+    finally:
+        scheduler.close()
