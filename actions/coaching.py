@@ -9,9 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, latest_text, say
+from actions.common import call, chat_id, latest_text, say
 from actions.onboarding import answer_words
 from bot.nlp import parsing
+from bot.service import Coach
 
 
 def _score_or_reask(value: Any, parse: Any, slot: str, response: str,
@@ -33,7 +34,7 @@ class ActionTodaysWorkout(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().todays_plan, chat_id(tracker))
+        reply = await call(dispatcher, Coach.todays_plan, chat_id(tracker))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -64,7 +65,7 @@ class ActionLogCheckin(Action):
     ) -> list[EventType]:
         status = "partial" if _sounds_partial(_checkin_message(tracker)) else "done"
         reply = await call(
-            dispatcher, coach().log_checkin, chat_id(tracker), status,
+            dispatcher, Coach.log_checkin, chat_id(tracker), status,
             _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None,
         )
         if reply is not None:
@@ -92,7 +93,7 @@ class ActionLogSkip(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().log_skip, chat_id(tracker),
+        reply = await call(dispatcher, Coach.log_skip, chat_id(tracker),
                            str(tracker.get_slot("skip_reason")))
         if reply is not None:
             say(dispatcher, reply)
@@ -120,7 +121,7 @@ class ActionHandlePain(Action):
     ) -> list[EventType]:
         report = _pain_report_message(tracker)
         body_part = tracker.get_slot("body_part") or parsing.parse_body_part(report)
-        reply = await call(dispatcher, coach().report_pain, chat_id(tracker),
+        reply = await call(dispatcher, Coach.report_pain, chat_id(tracker),
                            int(tracker.get_slot("pain_score")), body_part, report)
         if reply is not None:
             say(dispatcher, reply)
@@ -134,7 +135,7 @@ class ActionHandleFatigue(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().report_fatigue, chat_id(tracker), latest_text(tracker))
+        reply = await call(dispatcher, Coach.report_fatigue, chat_id(tracker), latest_text(tracker))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -149,7 +150,7 @@ class ActionProgress(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().progress, chat_id(tracker))
+        reply = await call(dispatcher, Coach.progress, chat_id(tracker))
         if reply is not None:
             say(dispatcher, reply)
             dispatcher.utter_message(json_message={"progress_chart": True})

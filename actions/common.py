@@ -45,11 +45,13 @@ def say(dispatcher: CollectingDispatcher, reply: Reply, **extra: Any) -> None:
     dispatcher.utter_message(text=reply.text, buttons=buttons or None, **extra)
 
 
-async def call(dispatcher: CollectingDispatcher, fn: Callable[..., T], *args: Any) -> T | None:
-    """Runs a blocking service call off the event loop; a database failure becomes a kind reply."""
+async def call(dispatcher: CollectingDispatcher, method: Callable[..., T], *args: Any) -> T | None:
+    """Runs a Coach method (`Coach.todays_plan`, ...) off the event loop; a database failure
+    becomes a kind reply, also when the database is down before the first Coach is built."""
     try:
-        return await asyncio.to_thread(fn, *args)
+        service = coach()  # here, not at the call site: building it connects (schema check)
+        return await asyncio.to_thread(method, service, *args)
     except SQLAlchemyError as error:
-        logger.error("session database unavailable in %s: %s", fn.__name__, type(error).__name__)
+        logger.error("session database unavailable in %s: %s", method.__name__, type(error).__name__)
         dispatcher.utter_message(response="utter_error")
         return None

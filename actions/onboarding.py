@@ -14,9 +14,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, first_name, latest_text, say
+from actions.common import call, chat_id, first_name, latest_text, say
 from bot.nlp import parsing
-from bot.service import ProfileAnswers, Reply, messages
+from bot.service import Coach, ProfileAnswers, Reply, messages
 
 PROFILE_SLOTS = (
     "consent", "experience", "vertebral_fracture", "falls_last_year", "balance_confidence",
@@ -55,11 +55,11 @@ class ActionStartSession(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        complete = await call(dispatcher, coach().profile_complete, chat_id(tracker))
+        complete = await call(dispatcher, Coach.profile_complete, chat_id(tracker))
         if complete is None:
             return []
         if complete:
-            name = first_name(tracker) or await call(dispatcher, coach().display_name, chat_id(tracker))
+            name = first_name(tracker) or await call(dispatcher, Coach.display_name, chat_id(tracker))
             say(dispatcher, Reply(messages()["welcome_back"].format(name=name)))
         return [SlotSet("profile_complete", complete)]
 
@@ -188,7 +188,7 @@ class ActionSaveProfile(Action):
             reminder_time=time(hh, mm),
             equipment=frozenset(tracker.get_slot("equipment") or ()),
         )
-        reply = await call(dispatcher, coach().save_profile, chat_id(tracker),
+        reply = await call(dispatcher, Coach.save_profile, chat_id(tracker),
                            first_name(tracker), answers)
         if reply is None:
             return []

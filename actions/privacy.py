@@ -7,8 +7,8 @@ from rasa_sdk.events import EventType, Restarted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, say
-from bot.service import Reply, messages
+from actions.common import call, chat_id, say
+from bot.service import Coach, Reply, messages
 
 
 class ActionExport(Action):
@@ -33,7 +33,7 @@ class ActionForget(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().forget, chat_id(tracker))
+        reply = await call(dispatcher, Coach.forget, chat_id(tracker))
         if reply is None:
             return []
         say(dispatcher, reply)

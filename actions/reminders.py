@@ -9,8 +9,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, say
+from actions.common import call, chat_id, say
 from bot.nlp import parsing
+from bot.service import Coach
 
 
 class ValidateReminderForm(FormValidationAction):
@@ -37,7 +38,7 @@ class ActionSetReminder(Action):
         if at is None:
             dispatcher.utter_message(response="utter_invalid_reminder_time")
             return [SlotSet("reminder_time", None)]
-        reply = await call(dispatcher, coach().set_reminder, chat_id(tracker), at)
+        reply = await call(dispatcher, Coach.set_reminder, chat_id(tracker), at)
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -50,7 +51,7 @@ class ActionPauseReminders(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().pause_reminders, chat_id(tracker), True)
+        reply = await call(dispatcher, Coach.pause_reminders, chat_id(tracker), True)
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -63,7 +64,7 @@ class ActionResumeReminders(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, coach().pause_reminders, chat_id(tracker), False)
+        reply = await call(dispatcher, Coach.pause_reminders, chat_id(tracker), False)
         if reply is not None:
             say(dispatcher, reply)
         return []

@@ -7,7 +7,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, coach, latest_text
+from actions.common import call, chat_id, latest_text
+from bot.service import Coach
 
 MISSES_BEFORE_HUMAN = 2
 
@@ -21,7 +22,7 @@ class ActionRecordRedFlag(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        await call(dispatcher, coach().record_red_flag, chat_id(tracker), latest_text(tracker))
+        await call(dispatcher, Coach.record_red_flag, chat_id(tracker), latest_text(tracker))
         return []
 
 
@@ -32,7 +33,7 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        done = await call(dispatcher, coach().request_human, chat_id(tracker), latest_text(tracker))
+        done = await call(dispatcher, Coach.request_human, chat_id(tracker), latest_text(tracker))
         if done is not None:
             dispatcher.utter_message(response="utter_human_handoff")
         return []

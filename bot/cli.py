@@ -18,19 +18,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk import store
-from bot.coach_desk.commands import invite_link
+from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, build_report, sort_report
-from bot.coach_desk.texts import kind_label
+from bot.coach_desk.texts import clip, invite_link, kind_label
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import CoachAlert
 from bot.settings import Settings
 
 Row = Sequence[Any]
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _when(at: datetime | None, zone: str) -> str:
@@ -162,7 +158,7 @@ def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
         return [a.client.display_name, a.client.chat_id]
 
     table = [
-        [a.id, _when(a.at, a.client.timezone), kind_label(a.kind), *client(a), _short(a.detail),
+        [a.id, _when(a.at, a.client.timezone), kind_label(a.kind), *client(a), clip(a.detail, 60),
          "yes" if a.notified_at else "not yet", a.handled_by or ""]
         for a in found
     ]
@@ -174,11 +170,6 @@ def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
            "No open alerts." if args.open else "No alerts.",
            ["id", "at", "kind", "name", "chat_id", "detail", "notified_at", "handled_at", "handled_by"], csv_rows)
     return 0
-
-
-def _short(text: str | None, limit: int = 60) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def cmd_alerts_handle(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:

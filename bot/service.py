@@ -153,7 +153,8 @@ class Coach:
     def _plan(self, s: Session, client: Client, replan: bool = False) -> cm.Plan:
         today = self._local_today(client)
         stored = repo.planned_session(s, client, today)
-        if stored is not None and not replan:
+        # A "stop" day is checked again: a coach may clear the red flag the same day.
+        if stored is not None and not replan and stored.kind != "stop":
             return _plan_from_json(stored.plan_json)
         # The rungs from before today's plan, so a replan never progresses twice in one day.
         rungs_before = (
@@ -200,12 +201,15 @@ class Coach:
                 for e in plan.exercises
             ] if status == "done" else []
             repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock())
+            repeated = False
             if pain is not None and pain >= _pain_zones()["red"]:
                 repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock())
+                repeated = self._alert_on_pain(s, client, pain)
             history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
             name = client.display_name
-        return Reply(_checkin_text(status, rpe, pain, summary, name))
+        text = _checkin_text(status, rpe, pain, summary, name)
+        return Reply(f"{text} {messages()['pain_repeat_alert']}" if repeated else text)
 
     def log_skip(self, chat_id: int, reason: str) -> Reply:
         with unit_of_work(self.engine) as s:
@@ -228,14 +232,22 @@ class Coach:
             client = self._client(s, chat_id)
             now = self.clock()
             repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now)
-            if score >= zones["alert"]:
-                repo.create_alert(s, client, "pain_high", f"pain {score}/10", now)
-            elif zone == "red" and self._red_pain_reports_this_week(s, client) >= 2:
-                repo.create_alert(s, client, "pain_high", "two red-zone pain reports in a week", now)
+            if self._alert_on_pain(s, client, score):
                 parts.append(messages()["pain_repeat_alert"])
         if self.profile_complete(chat_id):
             parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
         return Reply("\n\n".join(parts))
+
+    def _alert_on_pain(self, s: Session, client: Client, score: int) -> bool:
+        """Alert the coach to a score at the alert level, or to a second red report this week
+        (a report or a check-in, already recorded); True for the second, which the client is told."""
+        zones = _pain_zones()
+        if score >= zones["alert"]:
+            repo.create_alert(s, client, "pain_high", f"pain {score}/10", self.clock())
+        elif score >= zones["red"] and self._red_pain_reports_this_week(s, client) >= 2:
+            repo.create_alert(s, client, "pain_high", "two red-zone pain reports in a week", self.clock())
+            return True
+        return False
 
     def _red_pain_reports_this_week(self, s: Session, client: Client) -> int:
         red = _pain_zones()["red"]

@@ -1,8 +1,9 @@
 """Shared fixtures. `db_engine`: a migrated session database, once on SQLite, once on PostgreSQL.
 
 PostgreSQL: TEST_POSTGRES_URL, else postgres@ then root@127.0.0.1:5432/test (trust auth). Each
-test session works in its own schema, dropped at the end. Unreachable PostgreSQL fails the tests
-when CI=true; elsewhere those variants are skipped with a warning in the terminal summary.
+test session works in its own schema, dropped at the end. Redis (`redis_server`, for the scale-out
+tests): TEST_REDIS_URL, else redis://127.0.0.1:6379. An unreachable server fails the tests that
+need it when CI=true; elsewhere they are skipped with a warning in the terminal summary.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import secrets
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
+import redis
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
@@ -27,6 +30,16 @@ POSTGRES_URLS = (
     "postgresql+psycopg2://root@127.0.0.1:5432/test",
 )
 _postgres_not_run: list[str] = []
+REDIS_URL = "redis://127.0.0.1:6379"
+_redis_not_run: list[str] = []
+
+
+def _server_missing(message: str, not_run: list[str]) -> NoReturn:
+    """Fail under CI=true, where every server must be there; elsewhere skip, loudly at the end."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message}; CI must run these tests", pytrace=False)
+    not_run.append(message)
+    pytest.skip(message)
 
 
 @cache
@@ -48,12 +61,32 @@ def _postgres_admin() -> tuple[Engine | None, str]:
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def db_backend(request: pytest.FixtureRequest) -> str:
     if request.param == "postgresql" and _postgres_admin()[0] is None:
-        message = f"PostgreSQL unreachable ({_postgres_admin()[1]})"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI must run the PostgreSQL tests", pytrace=False)
-        _postgres_not_run.append(message)
-        pytest.skip(message)
+        _server_missing(f"PostgreSQL unreachable ({_postgres_admin()[1]})", _postgres_not_run)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Engine:
+    """An engine on the test PostgreSQL, for tests that need PostgreSQL itself (e.g. a database)."""
+    engine, reasons = _postgres_admin()
+    if engine is None:
+        _server_missing(f"PostgreSQL unreachable ({reasons})", _postgres_not_run)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> dict[str, str | int]:
+    """Host, port and db of a reachable Redis (TEST_REDIS_URL, else the local default)."""
+    url = os.environ.get("TEST_REDIS_URL") or REDIS_URL
+    client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _server_missing(f"Redis unreachable ({url}: {exc})", _redis_not_run)
+    finally:
+        client.close()
+    kwargs = client.connection_pool.connection_kwargs
+    return {"host": kwargs["host"], "port": int(kwargs["port"]), "db": int(kwargs.get("db", 0))}
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +140,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("!", "PostgreSQL tests DID NOT RUN", red=True, bold=True)
         terminalreporter.write_line(_postgres_not_run[0], red=True)
         terminalreporter.write_line("Only SQLite was tested. Start PostgreSQL or set TEST_POSTGRES_URL.", red=True)
+    if _redis_not_run:
+        terminalreporter.write_sep("!", "Redis tests DID NOT RUN", red=True, bold=True)
+        terminalreporter.write_line(_redis_not_run[0], red=True)
+        terminalreporter.write_line("The scale-out tests were skipped. Start Redis or set TEST_REDIS_URL.", red=True)

@@ -2,24 +2,12 @@
 
 - alerts.py: `AlertDispatcher` and `notify_pending()` deliver each CoachAlert once, oldest first.
 - adherence.py: planned sessions and `detect_missed_sessions()` (three missed in a row).
-- commands.py: the coach chat's commands as text in, text out; desk.py: their Telegram hook.
-- report.py: per-client adherence, streak, pain and alerts (for /report and `bone-coach report`).
-- `python -m bot.coach_desk`: the loop that scans for missed sessions and delivers alerts.
+- commands.py: `CoachCommands`, the coach chat's commands as text in, text out.
+- desk.py: `CoachDesk`, their Telegram hook, called by bot.telegram's UpdateHandler.
+- report.py: `build_report()` / `sort_report()`: adherence, streak, pain, alerts per client.
+- store.py: the database reads and writes above; texts.py: bot/content/coach_texts.yml.
+- `python -m bot.coach_desk` (__main__.py): the loop that scans for missed sessions and delivers alerts.
 
-desk.py is not imported here: it imports bot.telegram, which imports it (see its docstring).
+Nothing is imported here: desk.py imports bot.telegram, which imports desk.py, so importing it
+from here would leave one of the two packages half-loaded, depending on which came first.
 """
-
-from bot.coach_desk.adherence import detect_missed_sessions
-from bot.coach_desk.alerts import AlertDispatcher, notify_pending
-from bot.coach_desk.commands import CoachCommands
-from bot.coach_desk.report import ClientReport, build_report, sort_report
-
-__all__ = [
-    "AlertDispatcher",
-    "ClientReport",
-    "CoachCommands",
-    "build_report",
-    "detect_missed_sessions",
-    "notify_pending",
-    "sort_report",
-]

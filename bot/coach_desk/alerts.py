@@ -28,7 +28,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.coach_desk import store
-from bot.coach_desk.texts import coach_texts, local_time, short_day
+from bot.coach_desk.texts import clip, coach_texts, local_moment, local_time, short_day
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 
@@ -50,16 +50,11 @@ def _quote(text: str) -> str:
     return str(coach_texts()["recent"]["quote"]).format(text=text)
 
 
-def _clip(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def alert_text(s: Session, alert: CoachAlert, now: datetime) -> str:
     """The coach-chat message for an alert (its client loaded), plain text, well under 4096."""
     texts = coach_texts()["alert"]
     client = alert.client
-    detail = _clip(alert.detail, DETAIL_MAX) if alert.detail else texts["no_detail"]
+    detail = clip(alert.detail, DETAIL_MAX) if alert.detail else texts["no_detail"]
     body = texts["body"].format(
         heading=texts["headings"][alert.kind],
         id=alert.id,
@@ -93,7 +88,7 @@ def _recent_lines(s: Session, alert: CoachAlert, now: datetime) -> list[str]:
         line = texts["checkin"].format(
             day=short_day(checkin.day),
             status=texts["statuses"].get(checkin.status, checkin.status),
-            extras=(f" ({', '.join(extras)})" if extras else "") + (f" — {_quote(_clip(said, 200))}" if said else ""),
+            extras=(f" ({', '.join(extras)})" if extras else "") + (f" — {_quote(clip(said, 200))}" if said else ""),
         )
         items.append((checkin.created_at, line))
     for report in store.recent_symptoms(s, client, since):
@@ -105,7 +100,7 @@ def _recent_lines(s: Session, alert: CoachAlert, now: datetime) -> list[str]:
         if report.text_excerpt:
             extras.append(f"— {_quote(report.text_excerpt)}")
         line = texts["symptom"].format(
-            when=report.at.astimezone(zone).strftime("%a %d %b %H:%M"),
+            when=local_moment(report.at, client.timezone),
             kind=texts["symptom_kinds"].get(report.kind, report.kind),
             extras="".join(f" {e}" for e in extras),
         )

@@ -6,25 +6,22 @@ Each command is one unit of work; blocking, so the desk runs it in a worker thre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.report import build_report
 from bot.coach_desk.store import alerts
-from bot.coach_desk.texts import coach_texts, kind_label, local_time
+from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, local_time
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 
 DETAIL_IN_LIST = 80
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def parse_command(text: str) -> tuple[str, str | None, str]:
@@ -41,9 +38,7 @@ def _number(text: str) -> int | None:
 
 
 def _alert_line(alert: CoachAlert) -> str:
-    detail = " ".join((alert.detail or "").split())
-    if len(detail) > DETAIL_IN_LIST:
-        detail = detail[: DETAIL_IN_LIST - 1] + "…"
+    detail = clip(alert.detail, DETAIL_IN_LIST)
     return coach_texts()["commands"]["alert_line"].format(
         id=alert.id,
         kind=kind_label(alert.kind),
@@ -163,11 +158,3 @@ class CoachCommands:
                 pain=f"{pain} ({row.pain_trend})", alerts=row.open_alerts,
             ))
         return "\n".join(lines)
-
-
-def invite_link(code: str, bot_username: str | None) -> str:
-    """The deep link that enrols a client; a template to fill in when the bot's name is unknown."""
-    texts = coach_texts()["commands"]
-    if bot_username:
-        return texts["invite_link"].format(bot=bot_username, code=code)
-    return texts["invite_link_template"].format(code=code)

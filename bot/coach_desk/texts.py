@@ -18,14 +18,36 @@ def coach_texts() -> dict[str, Any]:
     return dict(yaml.safe_load(COACH_TEXTS.read_text(encoding="utf-8")))
 
 
+def clip(text: str | None, limit: int) -> str:
+    """One line of at most `limit` characters, "…" where it was cut."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def kind_label(kind: str) -> str:
     return str(coach_texts()["kinds"].get(kind, kind))
 
 
 def local_time(at: datetime, zone: str) -> str:
-    """"Wed 25 Nov 2026, 13:05 CST": the zone's abbreviation says whose clock it is."""
-    return at.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M %Z")
+    """"Wed 2 Dec 2026, 13:05 CST": the zone's abbreviation says whose clock it is."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{short_day(local.date())} {local:%Y, %H:%M %Z}"
+
+
+def local_moment(at: datetime, zone: str) -> str:
+    """"Wed 2 Dec 13:05", for lists where the year and zone are clear from context."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{short_day(local.date())} {local:%H:%M}"
 
 
 def short_day(day: date) -> str:
-    return day.strftime("%a %d %b")
+    """"Wed 2 Dec"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def invite_link(code: str, bot_username: str | None) -> str:
+    """The deep link that enrols a client; a template to fill in when the bot's name is unknown."""
+    texts = coach_texts()["commands"]
+    if bot_username:
+        return texts["invite_link"].format(bot=bot_username, code=code)
+    return texts["invite_link_template"].format(code=code)

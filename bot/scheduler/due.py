@@ -5,8 +5,8 @@ midnight is still sent after it): the day's reminder, `checkin` on a strength we
 on another day for clients who opted in, is due from the chosen local time for `window`; the
 evening `nudge` on a strength day is due at the nudge time if the day's reminder went out at least
 `nudge_min_gap` earlier and the client has not checked in. A reminder is also due again when its
-claim's lease ran out (its sender died). Reminders found too late, or made pointless by a check-in,
-are recorded as skipped (today's only), so nothing is sent at night and nothing is asked twice.
+claim's lease ran out (its sender died). Reminders found too late, or over the daily cap, are
+recorded as skipped (today's only), so nothing is sent at night; after a check-in nothing is due.
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ class _Finder:
                 reason = "daily_cap"
             if reason is None:
                 self.report.due.append(Due(cid, client.chat_id, client.name, day, kind, due_at))
-            elif is_today:  # yesterday's misses are not worth a row
+            elif is_today and reason != "checked_in":  # a check-in is seen again on every run
                 self.report.closing.append(Closing(cid, day, kind, "skipped", reason))
             return
         if not expired(record, self.now, self.config.lease):

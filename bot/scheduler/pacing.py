@@ -1,10 +1,9 @@
 """Spacing of outgoing reminders to Telegram's flood limits: ~30 messages/s per bot, 1/s per chat.
 
 Telegram counts messages in a sliding second, so a bucket that allows a burst of 30 and then 30/s
-trips it (the burst plus the next refill land in one second). Sends are therefore spaced evenly:
-each takes the next free slot, `1 / rate` after the previous one, and a chat's next message waits
-`per_chat` seconds after its last. RetryAfter answers are honoured by python-telegram-bot's
-AIORateLimiter (make_bot), which holds every request for the time Telegram asks.
+trips it (the burst plus the next refill land in one second). Sends are therefore spaced evenly,
+at least `1 / rate` apart, and a chat's next message waits `per_chat` seconds after its last.
+After a RetryAfter (429) answer, `hold()` lets nothing go for the time Telegram asks.
 """
 
 from __future__ import annotations
@@ -22,7 +21,9 @@ class SendPacer:
         self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
         self._per_chat = per_chat_seconds
         self._clock = clock
-        self._next_slot = 0.0
+        self._last_turn = -1e9
+        self._held_until = 0.0
+        self._gate = asyncio.Lock()
         self._chat_ready: dict[int, float] = {}
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
@@ -34,15 +35,27 @@ class SendPacer:
         try:
             async with lock:  # one message per chat at a time: spacing counts from the last one
                 await self._sleep_until(self._chat_ready.get(chat_id, 0.0))
-                slot = max(self._clock(), self._next_slot)
-                self._next_slot = slot + self._interval  # taken before sleeping: no await in between
-                await self._sleep_until(slot)
+                await self._overall_turn()
                 self._chat_ready[chat_id] = self._clock() + self._per_chat
         finally:
             self._waiting[chat_id] -= 1
             if not self._waiting[chat_id]:
                 del self._waiting[chat_id], self._chat_locks[chat_id]
         self._forget_old_chats()
+
+    async def _overall_turn(self) -> None:
+        # One caller at a time waits for the next slot, counted from when the previous send was
+        # really let go: if the event loop stalls, sends resume spaced, not as a catch-up burst.
+        async with self._gate:
+            while True:
+                await self._sleep_until(max(self._last_turn + self._interval, self._held_until))
+                if self._clock() >= self._held_until:  # no 429 arrived while we slept
+                    break
+            self._last_turn = self._clock()
+
+    def hold(self, seconds: float) -> None:
+        """Telegram answered 429 (RetryAfter): no new slot before `seconds` from now."""
+        self._held_until = max(self._held_until, self._clock() + seconds)
 
     async def _sleep_until(self, moment: float) -> None:
         delay = moment - self._clock()

@@ -12,9 +12,11 @@ sent exactly once after a restart, because nothing reached Telegram.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -23,7 +25,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.scheduler import store
 from bot.scheduler.config import ReminderConfig, load_config
@@ -31,14 +35,17 @@ from bot.scheduler.due import Due, compute_due
 from bot.scheduler.messages import compose
 from bot.scheduler.pacing import SendPacer
 from bot.service import Coach
+from bot.telegram.client import make_bot
 
 logger = logging.getLogger(__name__)
+
+RETRY_AFTER_TRIES = 5  # 429 answers honoured for one reminder before it waits for a later run
 
 
 @dataclass
 class RunStats:
-    """What one run did; `lost` are sends whose outcome could not be recorded (the claim was taken
-    over or the client deleted meanwhile)."""
+    """What one run did. `lost`: claims found taken over by another scheduler (or the client
+    deleted) when renewing or recording them; it stays 0 unless a sender stalls past its lease."""
 
     due: int = 0
     claimed: int = 0
@@ -57,6 +64,19 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # int vs timedelta migration notice of python-telegram-bot 22
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def make_scheduler_bot(token: str, base_url: str | None = None) -> ExtBot[Any]:
+    """The bot the scheduler sends with: 429 answers come to us (the pacer then holds every
+    send for the time Telegram asks) instead of being retried inside python-telegram-bot."""
+    return make_bot(token, base_url, retry_after_retries=0)
+
+
 class ReminderScheduler:
     """Sends due check-in reminders for one bot; `serve()` runs until `stop()`."""
 
@@ -70,22 +90,26 @@ class ReminderScheduler:
         # "sent" is recorded on its own threads, never queued behind plan building: the time
         # between Telegram's answer and the commit is the window for a duplicate after a crash.
         self._marks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reminder-sent")
-        self._stopping = False
+        self.stopping = False
         self._wake: asyncio.Event | None = None
 
     def stop(self) -> None:
         """Finish the sends in flight, hand back unsent claims, and end `serve()`."""
-        self._stopping = True
+        self.stopping = True
         if self._wake is not None:
             self._wake.set()
 
     def close(self) -> None:
         self._marks.shutdown(wait=True)
 
+    async def record_sent(self, held: store.Claim, now: datetime) -> bool:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._marks, store.finish, self.engine, held, "sent", now)
+
     async def serve(self) -> None:
         """Run every `poll_seconds` until stopped; a failed run is logged and retried."""
         self._wake = asyncio.Event()
-        while not self._stopping:
+        while not self.stopping:
             started = time.monotonic()
             try:
                 stats = await self.run_once(self.wall_clock())
@@ -94,11 +118,9 @@ class ReminderScheduler:
             except Exception:
                 logger.exception("reminder run failed; next try in %.0f s", self.config.poll_seconds)
             pause = self.config.poll_seconds - (time.monotonic() - started)
-            if pause > 0 and not self._stopping:
-                try:
+            if pause > 0 and not self.stopping:
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), pause)
-                except asyncio.TimeoutError:
-                    pass
 
     async def run_once(self, now: datetime) -> RunStats:
         """One pass at `now` (the clock then runs on from it in real time)."""
@@ -136,12 +158,14 @@ class _Run:
         self.coach = coach
         self.clock = clock
         self.stats = stats
+        self.started = time.monotonic()
+        self.handled = 0  # claims taken through to an outcome, for the batch size
 
     async def deliver(self, dues: list[Due]) -> None:
-        batch = self.config.claim_batch
-        queue: asyncio.Queue[tuple[store.Claim, float] | None] = asyncio.Queue(maxsize=batch)
         workers = min(self.config.concurrency, len(dues))
-        tasks = [asyncio.create_task(self._claim_all(dues, batch, queue, workers))]
+        # A short queue: the next batch is claimed only when this one is nearly handed out.
+        queue: asyncio.Queue[tuple[store.Claim, float] | None] = asyncio.Queue(maxsize=workers)
+        tasks = [asyncio.create_task(self._claim_all(dues, queue, workers))]
         tasks += [asyncio.create_task(self._work(queue)) for _ in range(workers)]
         try:
             await asyncio.gather(*tasks)
@@ -151,14 +175,23 @@ class _Run:
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def _claim_all(self, dues: list[Due], batch: int, queue: asyncio.Queue[Any], workers: int) -> None:
+    def _batch_size(self, workers: int) -> int:
+        """As many as this run has been getting through in a quarter of a lease (a slow database
+        or a 429 slows it down), so claims do not sit unsent until their lease runs out."""
+        elapsed = time.monotonic() - self.started
+        if not self.handled or elapsed <= 0:
+            return min(self.config.claim_batch, 2 * workers)
+        pace = self.handled / elapsed
+        return max(1, min(self.config.claim_batch, int(pace * self.config.lease.total_seconds() / 4)))
+
+    async def _claim_all(self, dues: list[Due], queue: asyncio.Queue[Any], workers: int) -> None:
         try:
-            for start in range(0, len(dues), batch):
-                if self.s._stopping:
-                    break
+            start = 0
+            while start < len(dues) and not self.s.stopping:
+                batch = dues[start:start + self._batch_size(workers)]
+                start += len(batch)
                 claimed_at = time.monotonic()
-                claims = await asyncio.to_thread(store.claim, self.s.engine, dues[start:start + batch],
-                                                 self.clock(), self.config)
+                claims = await asyncio.to_thread(store.claim, self.s.engine, batch, self.clock(), self.config)
                 self.stats.claimed += len(claims)
                 for held in claims:
                     await queue.put((held, claimed_at))
@@ -169,11 +202,10 @@ class _Run:
     async def _work(self, queue: asyncio.Queue[tuple[store.Claim, float] | None]) -> None:
         while (item := await queue.get()) is not None:
             await self._send(*item)
+            self.handled += 1
 
     async def _send(self, held: store.Claim, claimed_at: float) -> None:
-        # A claim is used only in the first half of its lease, so it cannot run out mid-send.
-        deadline = claimed_at + self.config.lease.total_seconds() / 2
-        if self.s._stopping or time.monotonic() > deadline:
+        if self.s.stopping:
             return await self._later(held, self.clock())
         due = held.due
         try:
@@ -186,34 +218,47 @@ class _Run:
             self.stats.skipped += 1
             await asyncio.to_thread(store.finish, self.s.engine, held, "skipped", self.clock())
             return
-        await self.s.pacer.wait_turn(due.chat_id)
-        if self.s._stopping or time.monotonic() > deadline:
-            return await self._later(held, self.clock())
-        try:
-            await self.s.bot.send_message(due.chat_id, message.text, reply_markup=message.keyboard)
-        except Forbidden:
-            self.stats.blocked += 1
-            await asyncio.to_thread(store.mark_blocked, self.s.engine, held, self.clock())
-            return
-        except BadRequest as exc:  # e.g. chat not found: sending again will not help
-            logger.warning("reminder for client %d refused: %s", due.client_id, type(exc).__name__)
-            self.stats.failed += 1
-            await asyncio.to_thread(store.finish, self.s.engine, held, "failed", self.clock())
-            return
-        except TelegramError as exc:  # network, timeout, 5xx, rate limit after retries
-            logger.warning("reminder for client %d not sent (%s); retrying later", due.client_id,
-                           type(exc).__name__)
+        for _ in range(RETRY_AFTER_TRIES):
+            await self.s.pacer.wait_turn(due.chat_id)
+            if self.s.stopping:
+                return await self._later(held, self.clock())
+            if time.monotonic() > claimed_at + self.config.lease.total_seconds() / 2:
+                # Half the lease is gone (a slow database, a long 429): renew it before sending, so
+                # it cannot run out mid-send and be taken over by another scheduler.
+                until = self.clock() + self.config.lease
+                if not await asyncio.to_thread(store.set_lease, self.s.engine, held, until):
+                    self.stats.lost += 1
+                    return
+                claimed_at = time.monotonic()
+            try:
+                await self.s.bot.send_message(due.chat_id, message.text, reply_markup=message.keyboard)
+                break
+            except RetryAfter as exc:  # Telegram says: nothing more from this bot for a while
+                self.s.pacer.hold(retry_after_seconds(exc))
+            except Forbidden:
+                self.stats.blocked += 1
+                await asyncio.to_thread(store.mark_blocked, self.s.engine, held, self.clock())
+                return
+            except BadRequest as exc:  # e.g. chat not found: sending again will not help
+                logger.warning("reminder for client %d refused: %s", due.client_id, type(exc).__name__)
+                self.stats.failed += 1
+                await asyncio.to_thread(store.finish, self.s.engine, held, "failed", self.clock())
+                return
+            except TelegramError as exc:  # network, timeout, 5xx (after the client's own retries)
+                logger.warning("reminder for client %d not sent (%s); retrying later", due.client_id,
+                               type(exc).__name__)
+                return await self._later(held, self.clock() + self.config.retry_delay)
+        else:
             return await self._later(held, self.clock() + self.config.retry_delay)
-        loop = asyncio.get_running_loop()
-        recorded = await loop.run_in_executor(self.s._marks, store.finish, self.s.engine, held, "sent", self.clock())
         self.stats.sent += 1
-        if not recorded:
+        if not await self.s.record_sent(held, self.clock()):
             self.stats.lost += 1
             logger.warning("reminder %d was sent but its claim had been taken over", held.id)
 
     async def _later(self, held: store.Claim, when: datetime) -> None:
+        """Hand the claim back until `when`, for this or another scheduler's next run."""
         self.stats.retry_later += 1
-        await asyncio.to_thread(store.retry_at, self.s.engine, held, when)
+        await asyncio.to_thread(store.set_lease, self.s.engine, held, when)
 
 
 async def run_once(engine: Engine, bot: Bot, now: datetime, config: ReminderConfig | None = None) -> RunStats:

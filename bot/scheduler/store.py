@@ -206,13 +206,14 @@ def mark_blocked(engine: Engine, held: Claim, now: datetime) -> None:
         )
 
 
-def retry_at(engine: Engine, held: Claim, when: datetime) -> bool:
-    """Give the claim up until `when` (now: at once), for this or another scheduler to take over."""
+def set_lease(engine: Engine, held: Claim, until: datetime) -> bool:
+    """Move the end of a held claim's lease: later to keep it, to now to hand it back at once.
+    False if the claim is no longer ours."""
     with unit_of_work(engine) as s:
         result = s.execute(
             update(ReminderSent)
             .where(_current(held.id, held.attempts))
-            .values(lease_until=when)
+            .values(lease_until=until)
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1

@@ -1,0 +1,91 @@
+"""Prints a whole client conversation on Telegram as the Bot API server saw it (issue "The coach is
+on Telegram": done means). The real stack serves our Telegram channel in polling mode against the
+fake Bot API server; every line under a client's action is a request the coach made. Run:
+`.venv/bin/python -m bench.telegram_transcript`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.support import fake_telegram as tg
+from tests.support.fake_telegram import FakeTelegramThread
+from tests.telegram_e2e.conftest import (
+    TOKEN,
+    TelegramUser,
+    Turn,
+    answer,
+    keyboard_rows,
+    onboarding_answers,
+    recorded_calls,
+    telegram_stack,
+)
+
+CHAT_ID = 4_242_001
+Step = tuple[str, Callable[[TelegramUser], Turn]]
+
+
+def script() -> list[Step]:
+    """What the client does: (how the transcript shows it, the action)."""
+    steps: list[Step] = [("/start", lambda u: u.command("start"))]
+    for how, value, _ in onboarding_answers():
+        shown = f"[{value}]" if how == "press" else value
+        steps.append((shown, lambda u, how=how, value=value: answer(u, how, value)))
+    steps.append(("what do I do today?", lambda u: u.say("what do I do today?")))
+    for title in ("Done", "6", "1"):  # the check-in: done, then effort 6, then pain 1
+        steps.append((f"[{title}]", lambda u, title=title: u.press(title)))
+    steps += [
+        ("/progress", lambda u: u.command("progress")),
+        ("my lower back hurts, about a 6", lambda u: u.say("my lower back hurts, about a 6")),
+        ("I slipped on the ice and heard a crack in my wrist",
+         lambda u: u.say("I slipped on the ice and heard a crack in my wrist")),
+        ("/today", lambda u: u.command("today")),
+        ("(a sticker 👍)", lambda u: u.deliver(tg.sticker(u.chat_id))),
+    ]
+    return steps
+
+
+def describe(call: dict[str, Any]) -> str:
+    """One recorded request: method, chat, text, buttons (and the HTTP status when it failed)."""
+    params, method = call["params"], call["method"]
+    head = f"  {method} chat={params.get('chat_id', '-')}"
+    if call["status"] != 200:
+        head += f" -> HTTP {call['status']}"
+    if method == "sendMessage":
+        body = textwrap.indent(params["text"], "      ")
+        rows = ["      " + " ".join(f"[{b['text']}]" for b in row) for row in keyboard_rows(call)]
+        return "\n".join([head, body, *rows])
+    if method == "sendChatAction":
+        return f"{head} action={params.get('action')}"
+    if method == "editMessageReplyMarkup":
+        markup = params.get("reply_markup") or {}
+        change = "keyboard removed" if not markup.get("inline_keyboard") else "keyboard changed"
+        return f"{head} message_id={params.get('message_id')} ({change})"
+    if method == "answerCallbackQuery":
+        return f"  {method} callback_query_id={params.get('callback_query_id')}"
+    if method in ("sendPhoto", "sendDocument"):
+        files = ", ".join(f"{f['filename']} ({f['size']} bytes)" for f in call["files"].values())
+        return f"{head} {files}"
+    return head
+
+
+def main() -> None:
+    with FakeTelegramThread(token=TOKEN) as fake, tempfile.TemporaryDirectory() as folder:
+        stack = telegram_stack(Path(folder), fake, [CHAT_ID])
+        with stack:
+            user = TelegramUser(fake, CHAT_ID)
+            startup = [c["method"] for c in recorded_calls(fake) if c["method"] != "getUpdates"]
+            print(f"Coach started (polling); it called: {', '.join(startup)}\n")
+            for shown, act in script():
+                print(f"Ruth: {shown}")
+                for call in act(user).calls:
+                    print(describe(call))
+                print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The real custom actions against a real SQLite session database, configured the way the action
+server is: DATABASE_URL in the environment, read by `actions.common.coach()`.
+
+Trackers are built by small factories (Sara / financial-demo style): a numeric Telegram chat id as
+sender, the latest message with intent, entities and the sender's first name, slots and events.
+The domain is the project's own (`domain/*.yml` merged), so forms have their real slots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import coach
+from actions.onboarding import ActionSaveProfile
+
+DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
+CHAT = 5_000_000_077
+FIRST_NAME = "Ruth"
+
+
+@pytest.fixture(autouse=True)
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh SQLite file per test, reached only through DATABASE_URL."""
+    url = f"sqlite:///{tmp_path / 'actions.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    coach.cache_clear()
+    yield url
+    if coach.cache_info().currsize:
+        coach().engine.dispose()
+    coach.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def domain() -> DomainDict:
+    """The Rasa domain as one dict: the files under domain/ merged as Rasa merges them."""
+    merged: dict[str, Any] = {}
+    for path in sorted(DOMAIN_DIR.glob("*.yml")):
+        for key, value in (yaml.safe_load(path.read_text()) or {}).items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+            else:
+                merged[key] = value
+    return merged
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": 0.95}, "entities": entities or [],
+                       "text": text},
+        "metadata": {"first_name": FIRST_NAME},
+    }
+
+
+def action_event(name: str) -> dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+MakeTracker = Callable[..., Tracker]
+
+
+@pytest.fixture
+def make_tracker() -> MakeTracker:
+    """tracker(text, intent, entities=, slots=, turns=, events=, sender_id=, first_name=,
+    active_loop=). `turns` are earlier user messages (text, intent) before this one; `events`
+    replaces the whole event list."""
+
+    def make(
+        text: str = "",
+        intent: str = "inform",
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        slots: dict[str, Any] | None = None,
+        turns: Sequence[tuple[str, str]] = (),
+        events: list[dict[str, Any]] | None = None,
+        sender_id: str = str(CHAT),
+        first_name: str | None = FIRST_NAME,
+        active_loop: str | None = None,
+    ) -> Tracker:
+        latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.95},
+            "entities": entities or [],
+            "metadata": {"first_name": first_name} if first_name else {},
+        }
+        if events is None:
+            events = []
+            for earlier, meant in turns:
+                events += [action_event("action_listen"), user_event(earlier, meant)]
+            events += [action_event("action_listen"), user_event(text, intent, entities)]
+        return Tracker(sender_id, dict(slots or {}), latest, events, False, None,
+                       {"name": active_loop} if active_loop else {}, "action_listen")
+
+    return make
+
+
+@pytest.fixture
+def form_tracker(make_tracker: MakeTracker) -> Callable[..., Tracker]:
+    """The tracker a form's validation action sees: the answer as the requested slot's candidate
+    value, set by Rasa as the last event."""
+
+    def make(form: str, slot: str, answer: Any, slots: dict[str, Any] | None = None) -> Tracker:
+        events = [
+            action_event(form),
+            {"event": "slot", "name": "requested_slot", "value": slot},
+            action_event("action_listen"),
+            user_event(str(answer), "inform"),
+            {"event": "slot", "name": slot, "value": answer},
+        ]
+        filled = {**(slots or {}), slot: answer, "requested_slot": slot}
+        return make_tracker(str(answer), slots=filled, events=events, active_loop=form)
+
+    return make
+
+
+@pytest.fixture
+def today() -> int:
+    """Today's weekday in the clients' zone: the action server's real clock decides the plan."""
+    return datetime.now(ZoneInfo("America/Chicago")).weekday()
+
+
+@pytest.fixture
+def profile_slots(today: int) -> dict[str, Any]:
+    """The slots of a finished onboarding form; today is one of the two strength days."""
+    return {
+        "consent": True,
+        "experience": "some",
+        "vertebral_fracture": False,
+        "falls_last_year": 0,
+        "balance_confidence": "high",
+        "pain_today": 1,
+        "sessions_per_week": 2,
+        "training_days": sorted({today, (today + 3) % 7}),
+        "reminder_time": "07:30",
+        "equipment": ["band", "chair"],
+    }
+
+
+@pytest.fixture
+async def onboarded(make_tracker: MakeTracker, profile_slots: dict[str, Any], domain: DomainDict) -> int:
+    """Ruth has finished onboarding (through the real save action); her chat id."""
+    await ActionSaveProfile().run(CollectingDispatcher(), make_tracker(slots=profile_slots), domain)
+    return CHAT
+
+
+@pytest.fixture
+def said(dispatcher: CollectingDispatcher, domain: DomainDict) -> Callable[[], list[Any]]:
+    """What the action sent, in order: a response's name, else the text, else the JSON message.
+    Every response named must exist in the domain."""
+
+    def read() -> list[Any]:
+        out: list[Any] = []
+        for message in dispatcher.messages:
+            if message["response"]:
+                assert message["response"] in domain["responses"], message["response"]
+                out.append(message["response"])
+            else:
+                out.append(message["text"] or message["custom"])
+        return out
+
+    return read

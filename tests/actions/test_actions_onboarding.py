@@ -1,0 +1,168 @@
+"""/start and the onboarding form: every answer parsed from plain words, an unclear one re-asked,
+the profile saved only with consent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import coach
+from actions.onboarding import PROFILE_SLOTS, ActionSaveProfile, ActionStartSession, ValidateOnboardingForm
+from bot.service import messages
+
+if TYPE_CHECKING:
+    from tests.actions.conftest import MakeTracker
+
+CHAT = 5_000_000_077
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+FORM = "onboarding_form"
+Said = Callable[[], list[Any]]
+FormTracker = Callable[..., Tracker]
+
+GOOD_ANSWERS = [
+    ("consent", "yes", True),
+    ("consent", "Yes please", True),
+    ("consent", "no thanks", False),
+    ("experience", "I'm a complete beginner", "new"),
+    ("experience", "a little, years ago", "some"),
+    ("experience", "I go to the gym every week", "regular"),
+    ("vertebral_fracture", "no", False),
+    ("vertebral_fracture", "yes, in 2019", True),
+    ("vertebral_fracture", "not sure", True),  # the spine-safe plan until the clinic says otherwise
+    ("vertebral_fracture", "I don't know", True),
+    ("falls_last_year", "none", 0),
+    ("falls_last_year", "twice", 2),
+    ("falls_last_year", "1", 1),
+    ("balance_confidence", "pretty steady", "high"),
+    ("balance_confidence", "a bit wobbly", "low"),
+    ("balance_confidence", "okay I guess", "medium"),
+    ("pain_today", "no pain", 0),
+    ("pain_today", "about a 3", 3),
+    ("pain_today", "4/10", 4),
+    ("sessions_per_week", "2", 2),
+    ("sessions_per_week", "three times", 3),
+    ("reminder_time", "7am", "07:00"),
+    ("reminder_time", "6:30 pm", "18:30"),
+    ("reminder_time", "evenings", "18:00"),
+    ("equipment", "a chair and a band", ["band", "chair"]),
+    ("equipment", "dumbbells and a step", ["dumbbells", "step"]),
+    ("equipment", "nothing", []),
+]
+BAD_ANSWERS = [
+    ("consent", "what is this?"),
+    ("consent", "maybe"),
+    ("experience", "purple"),
+    ("vertebral_fracture", "purple"),
+    ("falls_last_year", "lots"),
+    ("falls_last_year", "100"),
+    ("balance_confidence", "hmm"),
+    ("pain_today", "pain 15/10"),
+    ("pain_today", "dunno"),
+    ("sessions_per_week", "5"),
+    ("sessions_per_week", "once"),
+    ("reminder_time", "whenever"),
+    ("reminder_time", "25:00"),
+    ("equipment", "a rowing machine"),
+]
+# (answer, sessions per week already given, days kept or None when re-asked)
+TRAINING_DAYS = [
+    ("Monday and Thursday", 2, [0, 3]),
+    ("Tuesday, Saturday", 2, [1, 5]),
+    ("mon wed fri", 3, [0, 2, 4]),
+    ("Mon Tue", 2, None),  # strength days may not be back to back
+    ("Sunday and Monday", 2, None),  # nor across the weekend
+    ("Monday", 2, None),
+    ("Mon Wed", 3, None),
+]
+
+
+async def test_a_new_chat_is_not_onboarded_yet(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    events = await ActionStartSession().run(dispatcher, make_tracker("/start", "start"), domain)
+    assert events == [SlotSet("profile_complete", False)]
+    assert said() == []
+
+
+async def test_a_known_client_is_welcomed_back_by_name(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    events = await ActionStartSession().run(dispatcher, make_tracker("/start", "start", first_name=None), domain)
+    assert events == [SlotSet("profile_complete", True)]
+    assert said() == [messages()["welcome_back"].format(name="Ruth")]
+
+
+@pytest.mark.parametrize(("slot", "answer", "value"), GOOD_ANSWERS)
+async def test_a_clear_answer_fills_its_slot(
+    slot: str, answer: str, value: Any, form_tracker: FormTracker, dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    events = await ValidateOnboardingForm().run(dispatcher, form_tracker(FORM, slot, answer), domain)
+    expected = [SlotSet(slot, value)]
+    if value is False and slot == "consent":  # no consent, no more questions
+        expected.append(SlotSet("requested_slot", None))
+    assert events == expected
+    assert said() == []
+
+
+@pytest.mark.parametrize(("slot", "answer"), BAD_ANSWERS)
+async def test_an_unclear_answer_is_reasked(
+    slot: str, answer: str, form_tracker: FormTracker, dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    events = await ValidateOnboardingForm().run(dispatcher, form_tracker(FORM, slot, answer), domain)
+    assert events == [SlotSet(slot, None)]
+    assert said() == [f"utter_invalid_{slot}"]
+
+
+@pytest.mark.parametrize(("answer", "per_week", "days"), TRAINING_DAYS)
+async def test_training_days_must_leave_a_day_between_strength_sessions(
+    answer: str, per_week: int, days: list[int] | None, form_tracker: FormTracker,
+    dispatcher: CollectingDispatcher, domain: DomainDict, said: Said,
+) -> None:
+    tracker = form_tracker(FORM, "training_days", answer, {"sessions_per_week": per_week})
+    events = await ValidateOnboardingForm().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("training_days", days)]
+    assert said() == ([] if days else ["utter_invalid_training_days"])
+
+
+async def test_without_consent_the_form_asks_nothing_more(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict
+) -> None:
+    form = ValidateOnboardingForm()
+    slots = form.domain_slots(domain)
+    assert slots[0] == "consent" and len(slots) == len(PROFILE_SLOTS)
+    declined = make_tracker("no", slots={"consent": False})
+    assert await form.required_slots(slots, dispatcher, declined, domain) == []
+    agreed = make_tracker("yes", slots={"consent": True})
+    assert await form.required_slots(slots, dispatcher, agreed, domain) == slots
+
+
+async def test_a_declined_onboarding_stores_nothing_and_clears_the_answers(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    events = await ActionSaveProfile().run(dispatcher, make_tracker("no", slots={"consent": False}), domain)
+    assert events == [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+    assert said() == ["utter_onboarding_declined"]
+    assert not coach().profile_complete(CHAT)
+    assert coach().export_json(CHAT) == b"{}"
+
+
+async def test_the_finished_form_saves_the_profile_and_reads_it_back(
+    make_tracker: MakeTracker, profile_slots: dict[str, Any], dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    events = await ActionSaveProfile().run(dispatcher, make_tracker("a chair and a band", slots=profile_slots), domain)
+    assert events == [SlotSet("profile_complete", True)]
+    days = ", ".join(DAY_NAMES[d] for d in profile_slots["training_days"])
+    assert said() == [messages()["profile_saved"].format(
+        name="Ruth", days=days, per_week=2, time="07:30", equipment="band, chair"
+    )]
+    assert coach().profile_complete(CHAT)
+    assert coach().display_name(CHAT) == "Ruth"

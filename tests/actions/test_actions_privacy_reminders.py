@@ -1,0 +1,90 @@
+"""Reminder time, pause and resume; /export and /forget, through the real actions and database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import Restarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import coach
+from actions.privacy import ActionExport, ActionForget
+from actions.reminders import ActionPauseReminders, ActionResumeReminders, ActionSetReminder, ValidateReminderForm
+from bot.service import messages
+
+if TYPE_CHECKING:
+    from tests.actions.conftest import MakeTracker
+
+Said = Callable[[], list[Any]]
+FormTracker = Callable[..., Tracker]
+
+
+def stored(chat_id: int) -> dict[str, Any]:
+    return json.loads(coach().export_json(chat_id))
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [("7pm", "19:00"), ("8 in the morning", "08:00"), ("18:30", "18:30"), ("after lunch", "13:00"),
+     ("whenever", None), ("25:00", None)],
+)
+async def test_a_reminder_time_is_read_or_reasked(
+    answer: str, value: str | None, form_tracker: FormTracker, dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    tracker = form_tracker("reminder_form", "reminder_time", answer)
+    events = await ValidateReminderForm().run(dispatcher, tracker, domain)
+    assert events == [SlotSet("reminder_time", value)]
+    assert said() == ([] if value else ["utter_invalid_reminder_time"])
+
+
+async def test_setting_a_reminder_saves_the_time(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("7pm", "set_reminder", slots={"reminder_time": "19:00"})
+    assert await ActionSetReminder().run(dispatcher, tracker, domain) == []
+    assert said() == [messages()["reminder_set"].format(time="19:00")]
+    assert stored(onboarded)["profile"]["reminder_time"] == "19:00:00"
+
+
+async def test_an_unreadable_reminder_slot_is_cleared_and_reasked(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("soon", "set_reminder", slots={"reminder_time": "soon"})
+    assert await ActionSetReminder().run(dispatcher, tracker, domain) == [SlotSet("reminder_time", None)]
+    assert said() == ["utter_invalid_reminder_time"]
+    assert stored(onboarded)["profile"]["reminder_time"] == "07:30:00"
+
+
+async def test_reminders_pause_and_resume(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    await ActionPauseReminders().run(dispatcher, make_tracker("stop reminding me", "pause_reminders"), domain)
+    assert stored(onboarded)["client"]["reminders_paused"] is True
+    await ActionResumeReminders().run(dispatcher, make_tracker("remind me again", "resume_reminders"), domain)
+    assert stored(onboarded)["client"]["reminders_paused"] is False
+    assert said() == [messages()["reminders_paused"], messages()["reminders_resumed"].format(time="07:30")]
+
+
+async def test_export_asks_the_channel_for_the_file(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    assert await ActionExport().run(dispatcher, make_tracker("/export", "export_data"), domain) == []
+    # The data itself never travels through Rasa's tracker: the channel builds the file.
+    assert said() == [messages()["export_ready"], {"export": True}]
+
+
+async def test_forget_deletes_the_client_and_restarts_the_conversation(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    forget = make_tracker("yes, delete everything", "affirm")
+    assert await ActionForget().run(dispatcher, forget, domain) == [Restarted()]
+    assert stored(onboarded) == {}
+    assert not coach().profile_complete(onboarded)
+    assert await ActionForget().run(dispatcher, forget, domain) == [Restarted()]
+    assert said() == [messages()["forgotten"], messages()["nothing_to_forget"]]

@@ -1,0 +1,94 @@
+"""Red flags, asking for a person, and the fallback that offers one after two misses in a row."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.coaching import ActionTodaysWorkout
+from actions.common import coach
+from actions.safety import ActionFallback, ActionRecordRedFlag, ActionRequestHuman
+
+if TYPE_CHECKING:
+    from tests.actions.conftest import MakeTracker
+
+Said = Callable[[], list[Any]]
+CHAT = 5_000_000_077
+
+
+def alerts(chat_id: int) -> list[tuple[str, str]]:
+    return [(a["kind"], a["detail"]) for a in json.loads(coach().export_json(chat_id))["coach_alerts"]]
+
+
+async def test_a_red_flag_alerts_the_clinic_and_stops_todays_workout(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    flag = make_tracker("I fell and heard a crack in my back", "red_flag")
+    assert await ActionRecordRedFlag().run(dispatcher, flag, domain) == []
+    assert said() == []  # utter_red_flag comes from Rasa itself, so it arrives even if we are down
+    assert alerts(onboarded) == [("red_flag", "I fell and heard a crack in my back")]
+
+    await ActionTodaysWorkout().run(dispatcher, make_tracker("what do I do today?", "ask_todays_workout"), domain)
+    [text] = said()
+    assert text.startswith("No exercise today — ")
+    assert dispatcher.messages[0]["buttons"] == []
+
+
+async def test_a_red_flag_before_onboarding_still_reaches_the_clinic(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict
+) -> None:
+    await ActionRecordRedFlag().run(dispatcher, make_tracker("chest pain", "red_flag"), domain)
+    assert alerts(CHAT) == [("red_flag", "chest pain")]
+
+
+async def test_asking_for_a_person_alerts_the_clinic_and_says_so(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("can I talk to a real person", "request_human")
+    events = await ActionRequestHuman().run(dispatcher, tracker, domain)
+    assert events == []
+    assert said() == ["utter_human_handoff"]
+    assert alerts(CHAT) == [("human_request", "can I talk to a real person")]
+
+
+async def test_one_miss_gets_the_default_help(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("blorp", "nlu_fallback", turns=[("hi", "greet")])
+    assert await ActionFallback().run(dispatcher, tracker, domain) == []
+    assert said() == ["utter_default"]
+
+
+async def test_two_misses_in_a_row_offer_a_person(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("zzz qqq", "nlu_fallback", events=[
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "blorp", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "bot", "text": "Sorry, I didn't get that."},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "zzz qqq", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+    ])
+    await ActionFallback().run(dispatcher, tracker, domain)
+    assert said() == ["utter_offer_human"]
+
+
+async def test_a_miss_after_an_understood_message_starts_counting_again(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    tracker = make_tracker("zzz qqq", "nlu_fallback", events=[
+        {"event": "user", "text": "blorp", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+        {"event": "action", "name": "action_fallback"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "hello", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "action", "name": "utter_greet"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "zzz qqq", "parse_data": {"intent": {"name": "nlu_fallback"}}},
+    ])
+    await ActionFallback().run(dispatcher, tracker, domain)
+    assert said() == ["utter_default"]

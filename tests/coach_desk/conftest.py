@@ -1,0 +1,33 @@
+"""The coach desk under test: the fake Bot API, a real python-telegram-bot client pointed at it,
+and the real session database (`db_engine`: SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.telegram.client import make_bot
+from tests.support.fake_telegram import FakeTelegram, block_external_network
+
+COACH_CHAT = -100_777  # the clinic's coach group
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to reach api.telegram.org (or anything but loopback) fails the test."""
+    block_external_network(monkeypatch)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Any]:
+    """A real Bot on the fake server, initialised (it knows its username), short back-off."""
+    async with make_bot(fake.token, fake.base_url, read_timeout=1.0, base_delay=0.05) as client:
+        yield client
