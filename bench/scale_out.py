@@ -15,6 +15,7 @@ import re
 import secrets
 import statistics
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -182,6 +183,7 @@ def main() -> None:
     redis_server = {"host": redis_kwargs["host"], "port": redis_kwargs["port"], "db": redis_kwargs.get("db", 0),
                     "password": redis_kwargs.get("password")}
     messages = CHECKIN_CONVERSATION + AFTERWARDS
+    load_before = os.getloadavg()[0]
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as folder, scratch_database(args.postgres) as database_url:
         started = time.perf_counter()
@@ -205,17 +207,17 @@ def main() -> None:
                 ("RSS action server after load", f"{rss_mb(stacks[0].procs['actions'].pid):.0f} MB"),
             ]
     version = redis_client.info("server")["redis_version"]
-    lines = [
+    about = (
         f"Written by `.venv/bin/python -m bench.scale_out` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
-        f" ({os.cpu_count()} cores, shared with the client). Two `rasa run` processes and one action",
-        "server on endpoints.prod.yml: tracker store and session database in one",
-        f"PostgreSQL database, `bot.lock_store.AtomicRedisLockStore` on Redis {version}. Each conversation",
-        f"sends {len(ONBOARDING)} onboarding answers, a check-in ({len(CHECKIN)} messages) and",
-        f"{len(AFTERWARDS)} more messages, each to the other replica than the one before; latencies are",
-        "wall-clock from the client. The one-replica rows send the same load to one of the two servers.",
-        "",
-        "| measure | value |", "|---|---|", *[f"| {name} | {value} |" for name, value in rows],
-    ]
+        f" ({os.cpu_count()} cores shared by the servers and the client; load average {load_before:.1f} before"
+        " the run). Two `rasa run` processes and one action server on endpoints.prod.yml: tracker store and"
+        f" session database in one PostgreSQL database, `bot.lock_store.AtomicRedisLockStore` on Redis {version}."
+        f" Each conversation sends {len(ONBOARDING)} onboarding answers, a check-in ({len(CHECKIN)} messages)"
+        f" and {len(AFTERWARDS)} more messages, each to the other replica than the one before. Latencies are"
+        " wall-clock from the client. The one-replica rows send the same load to one of the two servers."
+    )
+    lines = [*textwrap.wrap(about, 100), "",
+             "| measure | value |", "|---|---|", *[f"| {name} | {value} |" for name, value in rows]]
     write_section(lines)
     print("\n".join([SECTION, "", *lines]))
 

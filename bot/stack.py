@@ -134,6 +134,10 @@ class Stack:
             args += ["--enable-api", "--auth-token", self.config.api_token]
         self._spawn("rasa", args)
 
+    def start_scheduler(self) -> None:
+        """The check-in reminder scheduler (`python -m bot.scheduler`; needs TELEGRAM_BOT_TOKEN)."""
+        self._spawn("scheduler", [str(VENV_BIN / "python"), "-m", "bot.scheduler"])
+
     def start(self, timeout: float = 180.0) -> Stack:
         self.start_actions()
         self.start_rasa()
@@ -159,7 +163,7 @@ class Stack:
             proc.wait()
 
     def stop(self, name: str | None = None) -> None:
-        names = [name] if name else ["rasa", "actions"]
+        names = [name] if name else ["scheduler", "rasa", "actions"]
         for n in names:
             proc = self.procs.pop(n, None)
             if proc is None or proc.poll() is not None:

@@ -99,8 +99,13 @@ def strength_days(sessions_per_week: int, training_days: tuple[int, ...]) -> fro
     """The engine's strength weekdays for this schedule. `strength_weekdays` reads only the
     schedule, so the other profile fields are neutral placeholders that pass validation."""
     schedule = cm.Profile(
-        experience="new", vertebral_fracture=False, falls_last_year=0, balance_confidence="medium",
-        baseline_pain=0, sessions_per_week=sessions_per_week, training_days=training_days,
+        experience="new",
+        vertebral_fracture=False,
+        falls_last_year=0,
+        balance_confidence="medium",
+        baseline_pain=0,
+        sessions_per_week=sessions_per_week,
+        training_days=training_days,
         equipment=frozenset(),
     )
     return frozenset(strength_weekdays(schedule))
@@ -139,7 +144,10 @@ def compute_due(
 
 class _Finder:
     def __init__(
-        self, records: Mapping[Key, Record], checked_in: set[tuple[int, date]], now: datetime,
+        self,
+        records: Mapping[Key, Record],
+        checked_in: set[tuple[int, date]],
+        now: datetime,
         config: ReminderConfig,
     ) -> None:
         self.records, self.checked_in, self.now, self.config = records, checked_in, now, config
@@ -172,11 +180,7 @@ class _Finder:
             return
         cid = client.client_id
         record = self.records.get((cid, day, kind))
-        reason = (
-            "late" if self.now - due_at > window
-            else "checked_in" if (cid, day) in self.checked_in
-            else None
-        )
+        reason = "late" if self.now - due_at > window else "checked_in" if (cid, day) in self.checked_in else None
         if record is None:
             if reason is None and self.live_per_day[(cid, day)] >= self.config.max_unprompted_per_day:
                 reason = "daily_cap"
@@ -192,6 +196,4 @@ class _Finder:
         elif reason is not None:
             self.report.closing.append(Closing(cid, day, kind, "skipped", reason, record.id, record.attempts))
         else:
-            self.report.due.append(
-                Due(cid, client.chat_id, client.name, day, kind, due_at, record.id, record.attempts)
-            )
+            self.report.due.append(Due(cid, client.chat_id, client.name, day, kind, due_at, record.id, record.attempts))

@@ -27,8 +27,6 @@ def compose(kind: str, plan: Plan | None, name: str | None, config: ReminderConf
     if template is None:
         return None
     moves = len(plan.exercises)
-    text = template.format(
-        name=name or "there", moves=f"{moves} move{'s' if moves != 1 else ''}", minutes=plan.minutes
-    )
+    text = template.format(name=name or "there", moves=f"{moves} move{'s' if moves != 1 else ''}", minutes=plan.minutes)
     buttons = [{"title": title, "payload": payload} for title, payload in config.buttons]
     return ReminderMessage(text, inline_keyboard(buttons))

@@ -16,8 +16,9 @@ from collections.abc import Callable
 class SendPacer:
     """Hands out send slots; one instance per bot token in a process, used from one event loop."""
 
-    def __init__(self, rate_per_second: float, per_chat_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rate_per_second: float, per_chat_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._interval = 1.0 / rate_per_second if rate_per_second > 0 else 0.0
         self._per_chat = per_chat_seconds
         self._clock = clock

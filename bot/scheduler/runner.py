@@ -80,8 +80,13 @@ def make_scheduler_bot(token: str, base_url: str | None = None) -> ExtBot[Any]:
 class ReminderScheduler:
     """Sends due check-in reminders for one bot; `serve()` runs until `stop()`."""
 
-    def __init__(self, engine: Engine, bot: Bot, config: ReminderConfig | None = None,
-                 wall_clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        bot: Bot,
+        config: ReminderConfig | None = None,
+        wall_clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.engine = engine
         self.bot = bot
         self.config = config or load_config()
@@ -151,8 +156,9 @@ def _spread(dues: list[Due]) -> list[Due]:
 class _Run:
     """The claim-and-send pipeline of one run: a producer claims batches, workers send them."""
 
-    def __init__(self, scheduler: ReminderScheduler, coach: Coach, clock: Callable[[], datetime],
-                 stats: RunStats) -> None:
+    def __init__(
+        self, scheduler: ReminderScheduler, coach: Coach, clock: Callable[[], datetime], stats: RunStats
+    ) -> None:
         self.s = scheduler
         self.config = scheduler.config
         self.coach = coach
@@ -188,7 +194,7 @@ class _Run:
         try:
             start = 0
             while start < len(dues) and not self.s.stopping:
-                batch = dues[start:start + self._batch_size(workers)]
+                batch = dues[start : start + self._batch_size(workers)]
                 start += len(batch)
                 claimed_at = time.monotonic()
                 claims = await asyncio.to_thread(store.claim, self.s.engine, batch, self.clock(), self.config)
@@ -245,8 +251,9 @@ class _Run:
                 await asyncio.to_thread(store.finish, self.s.engine, held, "failed", self.clock())
                 return
             except TelegramError as exc:  # network, timeout, 5xx (after the client's own retries)
-                logger.warning("reminder for client %d not sent (%s); retrying later", due.client_id,
-                               type(exc).__name__)
+                logger.warning(
+                    "reminder for client %d not sent (%s); retrying later", due.client_id, type(exc).__name__
+                )
                 return await self._later(held, self.clock() + self.config.retry_delay)
         else:
             return await self._later(held, self.clock() + self.config.retry_delay)

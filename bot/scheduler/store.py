@@ -48,8 +48,14 @@ def load_snapshot(engine: Engine, now: datetime) -> Snapshot:
     with unit_of_work(engine) as s:
         rows = s.execute(
             select(
-                Client.id, Client.chat_id, Client.display_name, Client.timezone, Profile.reminder_time,
-                Profile.training_days, Profile.sessions_per_week, Client.light_reminders,
+                Client.id,
+                Client.chat_id,
+                Client.display_name,
+                Client.timezone,
+                Profile.reminder_time,
+                Profile.training_days,
+                Profile.sessions_per_week,
+                Client.light_reminders,
             )
             .join(Profile, Profile.client_id == Client.id)
             .where(
@@ -124,8 +130,16 @@ def claim(engine: Engine, dues: list[Due], now: datetime, config: ReminderConfig
             if live.get((due.client_id, due.day), 0) >= config.max_unprompted_per_day:
                 _insert_new(s, due.client_id, due.day, due.kind, status="skipped", claimed_at=now, attempts=0)
                 continue
-            if _insert_new(s, due.client_id, due.day, due.kind, status="claimed", claimed_at=now,
-                           lease_until=lease_until, attempts=1):
+            if _insert_new(
+                s,
+                due.client_id,
+                due.day,
+                due.kind,
+                status="claimed",
+                claimed_at=now,
+                lease_until=lease_until,
+                attempts=1,
+            ):
                 inserted.append(due)
                 live[(due.client_id, due.day)] = live.get((due.client_id, due.day), 0) + 1
         if inserted:
@@ -161,8 +175,9 @@ def close(engine: Engine, closings: list[Closing], now: datetime, lease: timedel
     with unit_of_work(engine) as s:
         for item in sorted(closings, key=lambda c: (c.client_id, c.day, c.kind)):
             if item.record_id is None:
-                written += _insert_new(s, item.client_id, item.day, item.kind, status=item.status,
-                                       claimed_at=now, attempts=0)
+                written += _insert_new(
+                    s, item.client_id, item.day, item.kind, status=item.status, claimed_at=now, attempts=0
+                )
             else:
                 written += s.execute(
                     update(ReminderSent)

@@ -53,9 +53,18 @@ def enrol(
             client.blocked_bot_at = now if blocked else None
             repo.set_consent(s, client, now)
             repo.save_profile(
-                s, client, experience="some", vertebral_fracture=False, falls_last_year=0,
-                balance_confidence="medium", baseline_pain=1, sessions_per_week=per_week,
-                training_days=tuple(days), reminder_time=at, equipment={"chair", "band"}, now=now,
+                s,
+                client,
+                experience="some",
+                vertebral_fracture=False,
+                falls_last_year=0,
+                balance_confidence="medium",
+                baseline_pain=1,
+                sessions_per_week=per_week,
+                training_days=tuple(days),
+                reminder_time=at,
+                equipment={"chair", "band"},
+                now=now,
             )
             ids.append(client.id)
     return ids
@@ -93,8 +102,12 @@ def due_now(now: datetime) -> dict[str, Any]:
     today = local.weekday()
     days = (today, (today + 3) % 7)
     assert today in strength_days(2, tuple(sorted(days)))
-    return {"tz": tz, "at": (local - timedelta(minutes=1)).time().replace(second=0, microsecond=0),
-            "days": days, "per_week": 2}
+    return {
+        "tz": tz,
+        "at": (local - timedelta(minutes=1)).time().replace(second=0, microsecond=0),
+        "days": days,
+        "per_week": 2,
+    }
 
 
 def scheduler_process(engine: Engine, fake: Any, *args: str) -> subprocess.Popen[str]:
@@ -107,6 +120,10 @@ def scheduler_process(engine: Engine, fake: Any, *args: str) -> subprocess.Popen
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.scheduler", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "bot.scheduler", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )

@@ -13,8 +13,8 @@ from telegram.ext import ExtBot
 from bot.db.engine import unit_of_work
 from bot.db.models import ReminderSent
 from bot.scheduler import load_config, run_once
-from bot.scheduler.store import claim, finish
 from bot.scheduler.due import Due
+from bot.scheduler.store import claim, finish
 from bot.service import Coach
 from tests.scheduler.helpers import BUTTONS, client_row, enrol, reminders, sends_per_chat
 from tests.support.fake_telegram import FakeTelegram
@@ -113,9 +113,7 @@ async def test_paused_blocked_and_unfinished_clients_get_no_reminder(
     assert sends_per_chat(fake.calls) == {104: 1}
 
 
-async def test_resumed_and_moved_reminders_are_honoured(
-    db_engine: Engine, fake: FakeTelegram, bot: ExtBot
-) -> None:
+async def test_resumed_and_moved_reminders_are_honoured(db_engine: Engine, fake: FakeTelegram, bot: ExtBot) -> None:
     enrol(db_engine, [ADA], paused=True)
     coach = Coach(db_engine, lambda: AT_8_05)
     coach.set_reminder(ADA, time(8, 30))  # moving the time also resumes reminders
@@ -172,7 +170,10 @@ async def test_one_evening_nudge_on_a_strength_day_without_a_check_in(
     assert _buttons(fake.calls_to("sendMessage", ADA)[1]) == BUTTONS
     ada, ben = client_row(db_engine, ADA).id, client_row(db_engine, BEN).id
     assert sorted((r.client_id, r.kind, r.status) for r in reminders(db_engine)) == [
-        (ada, "checkin", "sent"), (ada, "nudge", "sent"), (ben, "checkin", "sent")]
+        (ada, "checkin", "sent"),
+        (ada, "nudge", "sent"),
+        (ben, "checkin", "sent"),
+    ]
 
 
 async def test_no_nudge_when_the_reminder_came_late_in_the_day(
@@ -215,9 +216,7 @@ async def test_light_reminders_on_other_days_only_for_clients_who_asked(
     assert [r.kind for r in reminders(db_engine)] == ["light"]
 
 
-async def test_no_workout_reminder_while_a_red_flag_is_open(
-    db_engine: Engine, fake: FakeTelegram, bot: ExtBot
-) -> None:
+async def test_no_workout_reminder_while_a_red_flag_is_open(db_engine: Engine, fake: FakeTelegram, bot: ExtBot) -> None:
     enrol(db_engine, [ADA])
     Coach(db_engine, lambda: MONDAY_8AM - timedelta(hours=1)).record_red_flag(ADA, "I fell and heard a crack")
     await run_once(db_engine, bot, AT_8_05)
@@ -239,21 +238,23 @@ async def test_a_claim_whose_sender_died_is_taken_over_after_its_lease(
 ) -> None:
     enrol(db_engine, [ADA, BEN])
     config = load_config()
-    # A scheduler claimed both at 08:00 and died; Ben's claim is held by a live scheduler.
-    dues = [Due(cid, chat, "Ada", MONDAY_8AM.date(), "checkin", MONDAY_8AM)
-            for cid, chat in ((r.id, r.chat_id) for r in (client_row(db_engine, ADA), client_row(db_engine, BEN)))]
+    ada, ben = client_row(db_engine, ADA).id, client_row(db_engine, BEN).id
+    # A scheduler claimed both at 08:00 and died; Ben's claim was renewed by a live scheduler.
+    dues = [Due(cid, chat, "Ada", MONDAY_8AM.date(), "checkin", MONDAY_8AM) for cid, chat in ((ada, ADA), (ben, BEN))]
     held = claim(db_engine, dues, MONDAY_8AM, config)
-    assert held[0].lease_until == MONDAY_8AM + config.lease == AT_8_05
+    after_lease = MONDAY_8AM + config.lease + timedelta(seconds=1)
     with unit_of_work(db_engine) as s:
-        s.execute(update(ReminderSent).where(ReminderSent.client_id == dues[1].client_id)
-                  .values(lease_until=AT_8_05 + timedelta(minutes=10)))
+        renewed = update(ReminderSent).where(ReminderSent.client_id == ben)
+        s.execute(renewed.values(lease_until=after_lease + config.lease))
 
-    stats = await run_once(db_engine, bot, AT_8_05 + timedelta(minutes=1))
+    await run_once(db_engine, bot, MONDAY_8AM + config.lease - timedelta(seconds=1))
+    assert fake.calls_to("sendMessage") == []  # still Ada's dead sender's, for a second
+    stats = await run_once(db_engine, bot, after_lease)
 
     assert sends_per_chat(fake.calls) == {ADA: 1}
     assert stats.sent == 1
     rows = {r.client_id: r for r in reminders(db_engine)}
-    assert (rows[dues[0].client_id].status, rows[dues[0].client_id].attempts) == ("sent", 2)
-    assert rows[dues[1].client_id].status == "claimed"
-    # The dead sender, had it come back, could not record anything for Ada.
-    assert not finish(db_engine, held[0], "sent", AT_8_05)
+    assert (rows[ada].status, rows[ada].attempts) == ("sent", 2)
+    assert rows[ben].status == "claimed"
+    # The dead sender, had it come back, could record nothing for Ada: its attempt is over.
+    assert not finish(db_engine, held[0], "sent", after_lease)

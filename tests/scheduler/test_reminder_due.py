@@ -12,8 +12,13 @@ CONFIG = load_config()
 MONDAY = date(2026, 6, 1)
 
 
-def client(cid: int = 1, tz: str = "America/Chicago", at: time = time(8, 0), days: tuple[int, ...] = (0, 3),
-           light: bool = False) -> Candidate:
+def client(
+    cid: int = 1,
+    tz: str = "America/Chicago",
+    at: time = time(8, 0),
+    days: tuple[int, ...] = (0, 3),
+    light: bool = False,
+) -> Candidate:
     return Candidate(cid, 1000 + cid, "Ada", tz, at, days, 2, light)
 
 
@@ -21,8 +26,12 @@ def local(day: date, clock: time, tz: str) -> datetime:
     return datetime.combine(day, clock, tzinfo=ZoneInfo(tz))
 
 
-def due(candidates: list[Candidate], now: datetime, records: dict[Key, Record] | None = None,
-        checked_in: set[tuple[int, date]] | None = None) -> DueReport:
+def due(
+    candidates: list[Candidate],
+    now: datetime,
+    records: dict[Key, Record] | None = None,
+    checked_in: set[tuple[int, date]] | None = None,
+) -> DueReport:
     return compute_due(candidates, records or {}, checked_in or set(), now, CONFIG)
 
 
@@ -113,8 +122,10 @@ def test_the_evening_nudge_follows_an_unanswered_morning_reminder() -> None:
 
 def test_no_third_message_in_a_day() -> None:
     tz = "America/Chicago"
-    two = {**sent(1, MONDAY, "checkin", local(MONDAY, time(8, 0), tz)),
-           **sent(1, MONDAY, "light", local(MONDAY, time(8, 0), tz))}
+    two = {
+        **sent(1, MONDAY, "checkin", local(MONDAY, time(8, 0), tz)),
+        **sent(1, MONDAY, "light", local(MONDAY, time(8, 0), tz)),
+    }
     report = due([client()], local(MONDAY, time(19, 5), tz), two)
     assert report.due == []
     assert [(c.kind, c.reason) for c in report.closing] == [("nudge", "daily_cap")]

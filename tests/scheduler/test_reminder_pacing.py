@@ -30,14 +30,14 @@ async def _turn_times(pacer: SendPacer, chats: list[int]) -> list[float]:
 
 async def test_sends_are_spaced_evenly_without_a_burst() -> None:
     times = await _turn_times(SendPacer(rate_per_second=40, per_chat_seconds=1.0), list(range(20)))
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 1 / 40 - 0.003
     assert times[-1] - times[0] < 19 / 40 + 0.15
 
 
 async def test_one_chat_gets_at_most_one_message_a_second() -> None:
     times = await _turn_times(SendPacer(rate_per_second=40, per_chat_seconds=1.0), [7, 7, 7])
-    assert [round(b - a, 1) for a, b in zip(times, times[1:])] == [1.0, 1.0]
+    assert [round(b - a, 1) for a, b in zip(times, times[1:], strict=False)] == [1.0, 1.0]
 
 
 async def test_a_429_holds_every_send_for_the_time_telegram_asks() -> None:

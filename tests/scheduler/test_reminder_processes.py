@@ -10,10 +10,12 @@ import subprocess
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 from bot.scheduler import load_config
+from bot.stack import Stack, StackConfig
 from tests.scheduler.helpers import due_now, enrol, reminders, scheduler_process, sends_per_chat
 from tests.support.fake_telegram import FakeTelegramThread
 
@@ -25,8 +27,9 @@ FAST = ("--poll-seconds", "0.5", "--lease-seconds", "4", "--rate", "100")
 SIDE_BY_SIDE = ("--poll-seconds", "0.5", "--lease-seconds", "60", "--rate", "100")
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               procs: tuple[subprocess.Popen[str], ...] = ()) -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, procs: tuple[subprocess.Popen[str], ...] = ()
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         for proc in procs:
@@ -98,3 +101,19 @@ def test_two_schedulers_at_once_send_each_reminder_exactly_once(db_engine: Engin
     assert sum(sent_by) == CLIENTS
     assert min(sent_by) > 0, sent_by  # both really raced for the same reminders
     assert {r.status for r in reminders(db_engine)} == {"sent"}
+
+
+def test_the_stack_runs_the_scheduler_next_to_rasa_and_stops_it(db_engine: Engine, tmp_path: Path) -> None:
+    enrol(db_engine, [30_001], **due_now(datetime.now(timezone.utc)))
+    with FakeTelegramThread() as fake:
+        env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}
+        url = db_engine.url.render_as_string(hide_password=False)
+        stack = Stack(StackConfig(database_url=url, run_dir=tmp_path, telegram=True, env=env))
+        stack.start_scheduler()
+        proc = stack.procs["scheduler"]
+        try:
+            fake.wait_for("sendMessage", chat_id=30_001, timeout=60)
+        finally:
+            stack.stop()
+        assert proc.returncode == 0
+    assert "reminder scheduler stopped" in (tmp_path / "scheduler.log").read_text()
