@@ -24,6 +24,7 @@ from typing import Any
 
 from rasa.shared.nlu.training_data.loading import load_data
 
+from bench.report import write_section
 from bot.chat import send
 from bot.stack import MODEL, ROOT, Stack, StackConfig
 
@@ -193,14 +194,13 @@ def main() -> None:
             rows.append(("RSS whole stack", f"{sum(rss.values()):.0f} MB"))
 
     lines = [
-        "# Benchmarks", "",
         f"Written by `.venv/bin/python -m bench.run{' --train' if args.train else ''}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Embedded default: SQLite, one Rasa "
         "server, one action server, REST channel. Latencies are wall-clock from the client.", "",
         "| measure | value |", "|---|---|",
         *[f"| {name} | {value} |" for name, value in rows], "",
     ]
-    (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
+    write_section("Embedded default: one Rasa server, SQLite", lines)
     print("\n".join(lines))
 
 

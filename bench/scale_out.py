@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import secrets
 import statistics
 import tempfile
@@ -30,13 +29,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from bench.report import write_section
 from bot.chat import send
 from bot.db.engine import ensure_schema, make_engine
 from bot.stack import ROOT, Stack, StackConfig, free_port
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-SECTION = "## Two replicas"
+SECTION = "Two replicas"
 POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
 
@@ -159,18 +159,6 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def write_section(lines: Sequence[str], path: Path = BENCHMARKS) -> None:
-    """Replace (or append) our section, keeping the rest of the file."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    body = "\n".join([SECTION, "", *lines]).rstrip() + "\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: body + "\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + body
-    path.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=20)
@@ -218,8 +206,8 @@ def main() -> None:
     )
     lines = [*textwrap.wrap(about, 100), "",
              "| measure | value |", "|---|---|", *[f"| {name} | {value} |" for name, value in rows]]
-    write_section(lines)
-    print("\n".join([SECTION, "", *lines]))
+    write_section(SECTION, lines)
+    print("\n".join([f"## {SECTION}", "", *lines]))
 
 
 if __name__ == "__main__":

@@ -158,3 +158,18 @@ def test_rasa_builds_it_from_an_endpoint_config(redis_server: dict[str, Any], ke
     assert store.is_someone_waiting(conv)
     store.cleanup(conv, ticket)
     assert not store.is_someone_waiting(conv)
+
+
+def test_a_saved_lock_keeps_its_tickets_and_numbering(make_store: Callable[[], AtomicRedisLockStore]) -> None:
+    conv = conversation()
+    store = make_store()
+    first, second = store.issue_ticket(conv), store.issue_ticket(conv)
+    lock = store.get_lock(conv)
+    lock.remove_ticket_for(first)
+    store.save_lock(lock)
+    assert [t.number for t in store.get_lock(conv).tickets] == [second]
+    third = store.issue_ticket(conv)
+    assert third == second + 1
+    for number in (second, third):
+        store.cleanup(conv, number)
+    assert store.get_lock(conv) is None

@@ -157,6 +157,15 @@ class TelegramUser:
         return Turn(updates, mine)
 
 
+def wait_for_request(fake: FakeTelegramThread, method: str, timeout: float = TURN_TIMEOUT) -> None:
+    """Until the fake has received a `method` request (answered or, like a long poll, not yet)."""
+    deadline = time.monotonic() + timeout
+    while not recorded_calls(fake, method):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {method} request within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
 def wait_polled_past(fake: FakeTelegramThread, update_id: int, timeout: float = TURN_TIMEOUT) -> None:
     """Until the channel asks for updates after `update_id`, i.e. it is done with that batch."""
     deadline = time.monotonic() + timeout

@@ -21,6 +21,7 @@ from tests.telegram_e2e.conftest import (
     recorded_calls,
     training_days_around_today,
     user_texts,
+    wait_for_request,
 )
 
 CLINIC_PHONE = "(218) 555-0142"
@@ -31,7 +32,7 @@ RED_FLAG = "I slipped on the ice and heard a crack in my hip, cant stand on it"
 def test_start_up_checks_the_token_publishes_the_menu_and_polls(
     fake: FakeTelegramThread, stack: Stack
 ) -> None:
-    fake.wait_for("getUpdates", timeout=30)  # polling starts just after the server answers
+    wait_for_request(fake, "getUpdates")  # polling starts just after the server answers
     calls = recorded_calls(fake)
     assert [c["method"] for c in calls[:3]] == ["getMe", "setMyCommands", "deleteWebhook"]
     menu = {c["command"] for c in calls[1]["params"]["commands"]}
