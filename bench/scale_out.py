@@ -35,7 +35,6 @@ from bot.db.engine import ensure_schema, make_engine
 from bot.stack import ROOT, Stack, StackConfig, free_port
 
 PROD_ENDPOINTS = ROOT / "endpoints.prod.yml"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
 SECTION = "Two replicas"
 POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
