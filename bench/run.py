@@ -143,6 +143,27 @@ def conversation_latencies(url: str, conversations: int, rounds: int) -> tuple[l
     return latencies, len(latencies) / (time.perf_counter() - started)
 
 
+def stage_latencies(url: str, token: str, repeats: int = 30) -> dict[str, list[float]]:
+    """The same turn measured at growing depth: NLU only, NLU + dialogue with a static reply,
+    and NLU + dialogue + action server + session database + rules engine."""
+    sender = str(secrets.randbelow(10**9) + 10**9)
+    for text in ["/start", "yes", "new", "no", "0", "okay", "2", "2", "mon wed fri", "8am", "chair"]:
+        send(url, sender, text, {"first_name": "Bench"})
+    stages: dict[str, list[float]] = {
+        "NLU only (/model/parse)": [], "static reply (greet)": [], "action + DB + engine (/today)": [],
+    }
+    for _ in range(repeats):
+        for name, call in (
+            ("NLU only (/model/parse)", lambda: parse(url, token, "what do I do today")),
+            ("static reply (greet)", lambda: send(url, sender, "hello there", {})),
+            ("action + DB + engine (/today)", lambda: send(url, sender, "/ask_todays_workout", {})),
+        ):
+            started = time.perf_counter()
+            call()
+            stages[name].append(time.perf_counter() - started)
+    return stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", action="store_true", help="also time a cold training run")
@@ -181,6 +202,8 @@ def main() -> None:
             rows.append(("held-out macro-F1", f"{quality['macro_f1']:.3f}"))
             rows.append(("held-out red-flag recall", f"{quality['red_flag_recall']:.3f}"))
 
+            for name, latencies in stage_latencies(stack.rasa_url, token).items():
+                rows.append((f"where the time goes: {name}, p50 / p95", ms(latencies)))
             one, one_rate = conversation_latencies(stack.rasa_url, 1, 5)
             rows.append((f"message -> reply, 1 conversation, p50 / p95 ({len(one)} msgs)", ms(one)))
             rows.append(("sustained, 1 conversation (msgs/s)", f"{one_rate:.1f}"))

@@ -234,9 +234,14 @@ class Coach:
             repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now)
             if self._alert_on_pain(s, client, score):
                 parts.append(messages()["pain_repeat_alert"])
-        if self.profile_complete(chat_id):
-            parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
-        return Reply("\n\n".join(parts))
+        return self._with_new_plan(chat_id, parts)
+
+    def _with_new_plan(self, chat_id: int, parts: list[str]) -> Reply:
+        """The acknowledgement, then today's plan remade for the new symptom, with its buttons."""
+        if not self.profile_complete(chat_id):
+            return Reply("\n\n".join(parts))
+        plan = self.todays_plan(chat_id, symptoms_changed=True)
+        return Reply("\n\n".join([*parts, plan.text]), plan.buttons)
 
     def _alert_on_pain(self, s: Session, client: Client, score: int) -> bool:
         """Alert the coach to a score at the alert level, or to a second red report this week
@@ -267,9 +272,7 @@ class Coach:
         parts = [messages()["fatigue_ack"]]
         if recent >= 3:
             parts.append(messages()["fatigue_persistent"])
-        if self.profile_complete(chat_id):
-            parts.append(self.todays_plan(chat_id, symptoms_changed=True).text)
-        return Reply("\n\n".join(parts))
+        return self._with_new_plan(chat_id, parts)
 
     def record_red_flag(self, chat_id: int, excerpt: str) -> None:
         """Logged, the clinic alerted, and every plan blocked until a coach clears it.
@@ -427,7 +430,7 @@ def _pain_zones() -> dict[str, int]:
 
 def _summary(summary: Any) -> dict[str, Any]:
     return {
-        "week_done": summary.week_done, "week_planned": summary.week_planned,
+        "week_done": summary.week_done,
         "month_done": summary.four_weeks_done, "streak": summary.streak,
         "climbed": summary.rungs_climbed, "pain_trend": summary.pain_trend,
     }

@@ -1,0 +1,47 @@
+"""The action server dies (kill -9) mid-conversation: the client hears a short, kind error instead
+of silence, the message is kept in the conversation, and once the action server is back the next
+message gets a real answer and the conversation goes on from there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.chat import ERROR_REPLY, TerminalChat
+from bot.settings import Settings
+from bot.stack import Stack
+from bot.telegram.texts import default_texts
+from tests.faults.conftest import assert_no_stack_trace
+from tests.telegram_e2e.conftest import TelegramUser, user_texts
+
+ASK = "what do I do today"
+
+
+def test_a_dead_action_server_gets_a_kind_error_then_the_conversation_continues(
+    client: TelegramUser, restarts: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = restarts
+    # the same client also has the terminal chat (Rasa's REST channel) open
+    terminal = TerminalChat(stack.rasa_url, Settings(), sender=str(client.chat_id))
+    stack.kill("actions")
+
+    down = client.say(ASK)
+    assert down.texts == [default_texts().error], down.calls
+    assert len(down.text) < 160 and re.search(r"(?i)sorry", down.text)
+    assert not down.buttons
+    assert_no_stack_trace(down.texts)
+    terminal.exchange(ASK)
+    assert capsys.readouterr().out == f"Coach: {ERROR_REPLY}\n\n"
+    assert user_texts(stack, client.chat_id) == [ASK, ASK]  # both messages are kept
+
+    stack.start_actions()
+    stack.wait_ready()
+    plan = client.say(ASK)
+    assert re.search(r"(?i)day", plan.text) and re.search(r"(?m)^1\. ", plan.text), plan.calls
+    assert plan.buttons == ["Done", "Too hard", "Pain today"]
+    effort = client.press("Done")
+    assert re.search(r"(?i)how hard", effort.text), effort.calls
+    terminal.exchange("6")  # the same conversation, now over REST: the check-in form goes on
+    assert re.search(r"0 to 10", capsys.readouterr().out)
+    assert user_texts(stack, client.chat_id) == [ASK, ASK, ASK, "/checkin_done", "6"]
