@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, say
+from actions.common import call, chat_id, latest_text, say
 from bot.nlp import parsing
 from bot.service import Coach
 
@@ -23,6 +23,10 @@ class ValidateReminderForm(FormValidationAction):
         at = parsing.parse_time(str(value))
         if at is None:
             dispatcher.utter_message(response="utter_invalid_reminder_time")
+            return {"reminder_time": None}
+        if parsing.parse_time(latest_text(tracker)) is None:
+            # Filled before this message (the onboarding answer, an earlier change): "/reminder"
+            # alone must ask for the new time, not confirm the old one.
             return {"reminder_time": None}
         return {"reminder_time": at.strftime("%H:%M")}
 

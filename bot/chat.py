@@ -6,8 +6,11 @@ import json
 import urllib.error
 import urllib.request
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from bot.settings import Settings
 from bot.stack import ROOT
@@ -46,7 +49,7 @@ class TerminalChat:
         choice = text.strip()
         if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
             return self.buttons[int(choice) - 1]["payload"]
-        return text
+        return command_payload(choice) or text
 
     def exchange(self, text: str) -> None:
         try:
@@ -85,6 +88,23 @@ class TerminalChat:
         from bot.service import export_json
 
         return _write(ROOT / "var" / "exports", "bone-coach-data", ".json", export_json(int(self.sender)))
+
+
+def command_payload(text: str) -> str | None:
+    """The same slash commands as on Telegram (bot/content/channel_texts.yml): /today, /done …"""
+    word, _, rest = text.partition(" ")
+    for command in _commands():
+        if word == f"/{command['command']}":
+            if command.get("argument") and rest.strip():
+                return command["payload"] + json.dumps({command["argument"]: rest.strip()})
+            return str(command["payload"])
+    return None
+
+
+@cache
+def _commands() -> list[dict[str, str]]:
+    texts = yaml.safe_load((ROOT / "bot" / "content" / "channel_texts.yml").read_text())
+    return list(texts["commands"])
 
 
 def _write(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

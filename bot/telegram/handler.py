@@ -4,7 +4,8 @@ Order: claim the update id (a re-delivered update that was already handled stops
 answer a button press and remove its keyboard → refuse groups → enrolment gate (with "/start
 CODE" invite redemption) → non-text and unknown commands get a short reply → Rasa. On failure the
 claim is released and the exception re-raised, so the caller has the update delivered again
-(webhook: HTTP 500; polling: retried in place).
+(webhook: HTTP 500; polling: retried in place). When Rasa gives no answer or the session
+database fails, the client gets the error reply once per update, never silence.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from rasa.core.channels.channel import UserMessage
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
@@ -58,7 +60,12 @@ class UpdateHandler:
         if inbound is None:
             logger.debug("Update %s ignored on purpose", update.update_id)
             return
-        if not await self.store.claim(inbound.update_id):
+        try:
+            claimed = await self.store.claim(inbound.update_id)
+        except SQLAlchemyError as exc:
+            await self._database_down(inbound, exc)
+            raise
+        if not claimed:
             logger.info("Update %s was already handled; skipped", inbound.update_id)
             return
         try:
@@ -68,7 +75,9 @@ class UpdateHandler:
             # The client blocked the bot (or left): delivering again cannot succeed.
             logger.info("Chat %s does not accept messages from the bot; update %s dropped",
                         inbound.chat_id, inbound.update_id)
-        except Exception:
+        except Exception as error:
+            if isinstance(error, SQLAlchemyError):  # e.g. the enrolment check
+                await self._database_down(inbound, error)
             try:
                 await self.store.release(inbound.update_id)
             except Exception as exc:  # the stale-claim timeout frees it later
@@ -134,6 +143,12 @@ class UpdateHandler:
             logger.error("Update %s for chat %s: Rasa sent no reply", inbound.update_id,
                          inbound.chat_id)
             await self._apologise(inbound)
+
+    async def _database_down(self, inbound: Inbound, exc: SQLAlchemyError) -> None:
+        """The channel's own database failed: tell the client rather than leave them in silence."""
+        logger.error("Update %s for chat %s: session database unavailable (%s)",
+                     inbound.update_id, inbound.chat_id, type(exc).__name__)
+        await self._apologise(inbound)
 
     async def _apologise(self, inbound: Inbound) -> None:
         if inbound.update_id in self._apologised:
