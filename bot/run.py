@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         stack.start()
         if config.telegram:
+            stack.start_scheduler()
             print(f"Serving Telegram ({settings.telegram_mode}). Logs: var/run/. Ctrl-C stops.")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while all(p.poll() is None for p in stack.procs.values()):

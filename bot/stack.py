@@ -88,6 +88,9 @@ class Stack:
             ACTION_ENDPOINT_URL=f"{self.action_url}/webhook",
             TRACKER_STORE_URL=tracker_store_url(self.config.database_url),
             PYTHONPATH=str(ROOT),
+            # The action server (rasa_sdk reads SANIC_HOST, default 0.0.0.0) runs any action for
+            # any sender id it is given: only the Rasa server on this machine may reach it.
+            SANIC_HOST="127.0.0.1",
         )
         env.update(self.config.env)
         return env

@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, help="override delivery.rate_per_second")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # 429 answers come to the scheduler, which pauses and retries (make_scheduler_bot); the
+    # library would log each one as an error with a traceback.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
 
     settings = Settings.from_env()
     if not settings.telegram_bot_token:

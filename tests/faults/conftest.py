@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
@@ -103,7 +104,7 @@ def client_count(database_url: str) -> int:
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine) as s:
-            return len(s.query(Client).all())
+            return int(s.execute(select(func.count()).select_from(Client)).scalar_one())
     finally:
         engine.dispose()
 

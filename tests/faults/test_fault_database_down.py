@@ -112,6 +112,7 @@ def test_a_check_in_while_the_database_is_down_gets_an_error_and_works_after(
 
     assert "how hard" in say("/checkin_done").lower()
     assert "0 to 10" in say("6")
+    assert proxy.forwarded > 0  # the stack really reaches its database through the proxy
     proxy.refuse()
     down = say("1")
     assert down == ERROR_RESPONSE
@@ -140,7 +141,9 @@ def test_a_telegram_check_in_while_the_database_is_down_gets_an_error_and_works_
     assert "0 to 10" in user.say("6").text
 
     proxy.drop()
+    tries = proxy.accepted
     down = user.say("1")
+    assert proxy.accepted > tries  # the channel did try its database
     assert down.texts == [default_texts().error], down.calls
     assert_no_stack_trace(down.texts)
     assert both_running(stack)

@@ -46,13 +46,18 @@ def test_a_failing_send_is_retried_and_the_reply_arrives_once(
         assert took >= len(failed) * fault["retry_after"]  # Telegram's retry_after honoured
     if "hang" in fault:
         assert CLIENT_READ_TIMEOUT <= took < fault["hang"]  # gave up on the hung request in time
-        hung = sends[0]["at"]
-        deadline = time.monotonic() + 30
-        while (settled := [c for c in recorded_calls(fake, "sendMessage") if c["at"] == hung])[0]["status"] == 0:
-            assert time.monotonic() < deadline, "the hung send never ended"
-            time.sleep(0.5)
-        assert settled[0]["status"] == 500  # it ended in an error: it never reached the chat
+        assert final_status(fake, sends[0]) == 500  # it ended in an error: it never reached the chat
     # the next message is answered normally, and the earlier reply was not sent again
     after = client.command("help")
     assert [c["status"] for c in after.calls if c["method"] == "sendMessage"] == [200]
     assert fake.texts_to(client.chat_id) == [turn.text, after.text]
+
+
+def final_status(fake: FakeTelegramThread, call: dict[str, Any], timeout: float = 30.0) -> int:
+    """The status the fake answered `call` with, once it has answered (a hung call is 0 until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        [now] = [c for c in recorded_calls(fake, call["method"]) if c["at"] == call["at"]]
+        if now["status"] or time.monotonic() > deadline:
+            return int(now["status"])
+        time.sleep(0.5)

@@ -110,8 +110,9 @@ def due_now(now: datetime) -> dict[str, Any]:
     }
 
 
-def scheduler_process(engine: Engine, fake: Any, *args: str) -> subprocess.Popen[str]:
-    """`python -m bot.scheduler` against this database and the fake Bot API."""
+def scheduler_process(engine: Engine, fake: Any, log: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`python -m bot.scheduler` against this database and the fake Bot API, logging to `log`
+    (a file, not a pipe: a pipe nobody reads would block the scheduler once it filled up)."""
     env = {
         **os.environ,
         "DATABASE_URL": engine.url.render_as_string(hide_password=False),
@@ -119,11 +120,7 @@ def scheduler_process(engine: Engine, fake: Any, *args: str) -> subprocess.Popen
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "PYTHONPATH": str(ROOT),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot.scheduler", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.scheduler", *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )

@@ -28,13 +28,13 @@ SIDE_BY_SIDE = ("--poll-seconds", "0.5", "--lease-seconds", "60", "--rate", "100
 
 
 def wait_until(
-    condition: Callable[[], bool], timeout: float, what: str, procs: tuple[subprocess.Popen[str], ...] = ()
+    condition: Callable[[], bool], timeout: float, what: str, procs: tuple[subprocess.Popen[bytes], ...] = ()
 ) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         for proc in procs:
             if proc.poll() is not None:
-                raise AssertionError(f"scheduler exited early:\n{proc.stdout.read()[-3000:]}")
+                raise AssertionError(f"scheduler exited early: {proc.args}")
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
@@ -44,20 +44,23 @@ def delivered(fake: FakeTelegramThread) -> int:
     return sum(sends_per_chat(list(fake.fake.calls)).values())
 
 
-def stop(proc: subprocess.Popen[str]) -> str:
-    """SIGTERM, as a supervisor stops it: it must exit 0 within a few seconds."""
+def stop(proc: subprocess.Popen[bytes], log: Path) -> str:
+    """SIGTERM, as a supervisor stops it: it must exit 0 within a few seconds; returns its log."""
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=20)
+    proc.wait(timeout=20)
+    output = log.read_text()
     assert proc.returncode == 0, output[-3000:]
     return output
 
 
-def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly_once(db_engine: Engine) -> None:
+def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly_once(
+    db_engine: Engine, tmp_path: Path
+) -> None:
     chats = list(range(10_000, 10_000 + CLIENTS))
     enrol(db_engine, chats, **due_now(datetime.now(timezone.utc)))
     workers = load_config().concurrency
     with FakeTelegramThread() as fake:
-        first = scheduler_process(db_engine, fake, *FAST)
+        first = scheduler_process(db_engine, fake, tmp_path / "first.log", *FAST)
         try:
             wait_until(lambda: delivered(fake) >= CLIENTS // 3, 90, "the first third", (first,))
             # Telegram stops answering: each worker ends up on a send that never returns, and the
@@ -74,10 +77,10 @@ def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly
         assert statuses.count("sent") == before  # every accepted send was recorded
         assert statuses.count("claimed") > 0  # claimed by the dead process, never sent
 
-        second = scheduler_process(db_engine, fake, *FAST)
+        second = scheduler_process(db_engine, fake, tmp_path / "second.log", *FAST)
         wait_until(lambda: delivered(fake) >= CLIENTS, 120, "all reminders", (second,))
-        time.sleep(3)  # more than a lease: a reminder sent twice would show up now
-        log = stop(second)
+        time.sleep(5)  # longer than a lease plus a poll: a reminder sent twice would show up now
+        log = stop(second, tmp_path / "second.log")
         assert sends_per_chat(list(fake.fake.calls)) == {chat: 1 for chat in chats}
 
     rows = reminders(db_engine)
@@ -85,16 +88,17 @@ def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly
     assert max(r.attempts for r in rows) >= 2, log  # the dead process's claims were taken over
 
 
-def test_two_schedulers_at_once_send_each_reminder_exactly_once(db_engine: Engine) -> None:
+def test_two_schedulers_at_once_send_each_reminder_exactly_once(db_engine: Engine, tmp_path: Path) -> None:
     chats = list(range(20_000, 20_000 + CLIENTS))
     enrol(db_engine, chats, **due_now(datetime.now(timezone.utc)))
     with FakeTelegramThread() as fake:
-        procs = tuple(scheduler_process(db_engine, fake, *SIDE_BY_SIDE) for _ in range(2))
+        logs = (tmp_path / "a.log", tmp_path / "b.log")
+        procs = tuple(scheduler_process(db_engine, fake, log, *SIDE_BY_SIDE) for log in logs)
         try:
             wait_until(lambda: delivered(fake) >= CLIENTS, 120, "all reminders", procs)
             time.sleep(3)
         finally:
-            outputs = [stop(proc) for proc in procs]
+            outputs = [stop(proc, log) for proc, log in zip(procs, logs, strict=True)]
         assert sends_per_chat(list(fake.fake.calls)) == {chat: 1 for chat in chats}
 
     sent_by = [sum(int(n) for n in re.findall(r"\bsent=(\d+)", out)) for out in outputs]

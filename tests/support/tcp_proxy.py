@@ -54,11 +54,6 @@ class TcpProxy:
     def __repr__(self) -> str:
         return f"TcpProxy(127.0.0.1:{self.port} -> {self.target_host}:{self.target_port}, {self.mode.value})"
 
-    @property
-    def open_connections(self) -> int:
-        """Client connections currently forwarded."""
-        return sum(1 for w in self._open if not w.is_closing()) // 2
-
     async def start(self) -> TcpProxy:
         await self.forward()
         return self
@@ -156,6 +151,14 @@ class TcpProxyThread:
     @property
     def mode(self) -> Mode:
         return self.proxy.mode
+
+    @property
+    def accepted(self) -> int:
+        return self.proxy.accepted
+
+    @property
+    def forwarded(self) -> int:
+        return self.proxy.forwarded
 
     def forward(self) -> None:
         self._run(self.proxy.forward())
