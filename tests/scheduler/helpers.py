@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta, timezone
@@ -111,16 +109,7 @@ def due_now(now: datetime) -> dict[str, Any]:
 
 
 def scheduler_process(engine: Engine, fake: Any, log: Path, *args: str) -> subprocess.Popen[bytes]:
-    """`python -m bot.scheduler` against this database and the fake Bot API, logging to `log`
-    (a file, not a pipe: a pipe nobody reads would block the scheduler once it filled up)."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "TELEGRAM_BOT_TOKEN": fake.token,
-        "TELEGRAM_API_BASE_URL": fake.base_url,
-        "PYTHONPATH": str(ROOT),
-    }
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot.scheduler", *args], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+    """`python -m bot.scheduler` against this database and the fake Bot API (the benchmark's helper)."""
+    from bench.reminders import scheduler
+
+    return scheduler(engine, fake, log, *args)
