@@ -48,12 +48,12 @@ class ValidateCheckinForm(FormValidationAction):
 
     def validate_effort(self, value: Any, dispatcher: CollectingDispatcher,
                         tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return _score_or_reask(value, parsing.parse_effort, "effort", "utter_ask_effort", dispatcher)
+        return _score_or_reask(value, parsing.parse_effort, "effort", "utter_invalid_effort", dispatcher)
 
     def validate_pain_score(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return _score_or_reask(value, parsing.parse_pain_score, "pain_score",
-                               "utter_ask_pain_score", dispatcher)
+                               "utter_invalid_pain_score", dispatcher)
 
 
 class ActionLogCheckin(Action):
@@ -80,8 +80,7 @@ class ValidateSkipForm(FormValidationAction):
     def validate_skip_reason(self, value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         reason = " ".join(str(value or "").split())[:200]
-        if not reason:
-            dispatcher.utter_message(response="utter_ask_skip_reason")
+        if not reason:  # the form asks again
             return {"skip_reason": None}
         return {"skip_reason": reason}
 
@@ -107,7 +106,7 @@ class ValidatePainForm(FormValidationAction):
     def validate_pain_score(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return _score_or_reask(value, parsing.parse_pain_score, "pain_score",
-                               "utter_ask_pain_score", dispatcher)
+                               "utter_invalid_pain_score", dispatcher)
 
 
 class ActionHandlePain(Action):

@@ -1,4 +1,4 @@
-"""Reminder time ("7am", "18:30", "evenings"), pause and resume."""
+"""Reminder time ("7am", "18:30", "evenings"), rest-day hellos ("every day"), pause and resume."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, say
+from actions.onboarding import answer_words, match_choice
 from bot.nlp import parsing
 from bot.service import Coach
 
@@ -42,10 +43,24 @@ class ActionSetReminder(Action):
         if at is None:
             dispatcher.utter_message(response="utter_invalid_reminder_time")
             return [SlotSet("reminder_time", None)]
-        reply = await call(dispatcher, Coach.set_reminder, chat_id(tracker), at)
+        reply = await call(dispatcher, Coach.set_reminder, chat_id(tracker), at, _rest_days_choice(tracker))
         if reply is not None:
             say(dispatcher, reply)
         return []
+
+
+def _rest_days_choice(tracker: Tracker) -> bool | None:
+    """"Remind me every day" (True) or "only on training days" (False), said anywhere since the
+    client asked to change the reminder; None when they did not say."""
+    texts: list[str] = []
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        texts.append(str(event.get("text") or ""))
+        if (event.get("parse_data") or {}).get("intent", {}).get("name") == "set_reminder":
+            break
+    choice = match_choice(" ".join(texts), answer_words()["rest_day_reminders"])
+    return None if choice is None else choice == "every_day"
 
 
 class ActionPauseReminders(Action):

@@ -16,7 +16,7 @@ from bot.settings import Settings
 from bot.stack import ROOT
 
 TERMINAL_CHAT_ID = "1"
-ERROR_REPLY = "Something went wrong on our side. Your message is saved; please try again in a minute."
+ERROR_REPLY = "Something went wrong on our side and your message did not reach the coach. Please try again in a minute."
 
 
 def send(rasa_url: str, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:

@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         if config.telegram:
             stack.start_scheduler()
+            if settings.coach_chat_id is not None:
+                stack.start_coach_desk()
+            else:
+                print("COACH_CHAT_ID is not set: coach alerts stay in the database "
+                      "(see `bone-coach alerts`).", file=sys.stderr)
             print(f"Serving Telegram ({settings.telegram_mode}). Logs: var/run/. Ctrl-C stops.")
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while all(p.poll() is None for p in stack.procs.values()):

@@ -31,6 +31,8 @@ from bot.settings import Settings
 
 CONTENT = Path(__file__).parent / "content"
 HISTORY_DAYS = 56
+# The same red-flag message recorded again within this time is the same report (see record_red_flag).
+RED_FLAG_SAME_MESSAGE = timedelta(minutes=10)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
@@ -278,11 +280,17 @@ class Coach:
         """Logged, the clinic alerted, and every plan blocked until a coach clears it.
 
         The client has already had utter_red_flag (sent by Rasa itself, so it arrives even when
-        the action server or the database is down).
+        the action server or the database is down). Both the action and the Telegram channel
+        record it, so that a red flag is kept even while the action server is down; the second
+        call for the same message finds the first one's record and does nothing.
         """
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
+            same = repo.short_excerpt(excerpt[:200])
+            if any(flag.text_excerpt == same and flag.at >= now - RED_FLAG_SAME_MESSAGE
+                   for flag in repo.open_red_flags(s, client)):
+                return
             repo.record_symptom(s, client, "red_flag", None, None, excerpt[:200], now)
             repo.create_alert(s, client, "red_flag", excerpt[:200], now)
             if client.profile is not None:
@@ -317,13 +325,21 @@ class Coach:
         return render_chart(history, today, symptoms) if history.sessions else None
 
     # --- reminders ---------------------------------------------------------------------------
-    def set_reminder(self, chat_id: int, at: time) -> Reply:
+    def set_reminder(self, chat_id: int, at: time, rest_days: bool | None = None) -> Reply:
+        """A new time (which also resumes paused reminders); `rest_days` turns the lighter hello
+        on the days without a strength session on or off (None: left as it was)."""
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             if client.profile is not None:
                 client.profile.reminder_time = at
             client.reminders_paused = False
-        return Reply(messages()["reminder_set"].format(time=at.strftime("%H:%M")))
+            if rest_days is not None:
+                client.light_reminders = rest_days
+            light = bool(client.light_reminders)
+        m = messages()
+        tail = m["reminder_rest_days_on"] if light else (
+            m["reminder_rest_days_off"] if rest_days is False else m["reminder_rest_days_offer"])
+        return Reply(m["reminder_set"].format(time=at.strftime("%H:%M")) + tail)
 
     def pause_reminders(self, chat_id: int, paused: bool) -> Reply:
         with unit_of_work(self.engine) as s:

@@ -141,6 +141,11 @@ class Stack:
         """The check-in reminder scheduler (`python -m bot.scheduler`; needs TELEGRAM_BOT_TOKEN)."""
         self._spawn("scheduler", [str(VENV_BIN / "python"), "-m", "bot.scheduler"])
 
+    def start_coach_desk(self) -> None:
+        """Coach alert delivery and the missed-sessions scan (`python -m bot.coach_desk`; needs
+        TELEGRAM_BOT_TOKEN and COACH_CHAT_ID)."""
+        self._spawn("coach_desk", [str(VENV_BIN / "python"), "-m", "bot.coach_desk"])
+
     def start(self, timeout: float = 180.0) -> Stack:
         self.start_actions()
         self.start_rasa()
@@ -166,7 +171,7 @@ class Stack:
             proc.wait()
 
     def stop(self, name: str | None = None) -> None:
-        names = [name] if name else ["scheduler", "rasa", "actions"]
+        names = [name] if name else ["coach_desk", "scheduler", "rasa", "actions"]
         for n in names:
             proc = self.procs.pop(n, None)
             if proc is None or proc.poll() is not None:

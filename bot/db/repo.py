@@ -269,7 +269,7 @@ def recent_checkins(s: Session, client: Client, since: date) -> list[CheckIn]:
 # Symptoms, red flags and coach alerts
 
 
-def _excerpt(text: str | None) -> str | None:
+def short_excerpt(text: str | None) -> str | None:
     """Keep only a short, single-line piece of what the client wrote."""
     if text is None:
         return None
@@ -292,7 +292,7 @@ def record_symptom(
         kind=kind,
         score=score,
         body_part=body_part,
-        text_excerpt=_excerpt(excerpt),
+        text_excerpt=short_excerpt(excerpt),
     )
     s.add(report)
     s.flush()
@@ -534,6 +534,12 @@ def is_enrolled(s: Session, chat_id: int, allowed_chat_ids: Collection[int] = ()
         return True
     listed = s.execute(select(AllowedChat.id).where(AllowedChat.chat_id == chat_id)).first()
     return listed is not None
+
+
+def mark_reachable(s: Session, chat_id: int) -> None:
+    """The client wrote to us, so they no longer block the bot: reminders may reach them again."""
+    s.execute(update(Client).where(Client.chat_id == chat_id, Client.blocked_bot_at.is_not(None))
+              .values(blocked_bot_at=None))
 
 
 # Privacy: export and forget

@@ -111,10 +111,17 @@ class TelegramInput(InputChannel):
         if export_json is not None:
             self._output_options["export_json"] = export_json
         desk = coach_desk.CoachDesk(engine, bot, coach_chat_id) if coach_chat_id is not None else None
-        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk)
+        self.engine = engine
+        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk,
+                                     record_red_flag=self._record_red_flag)
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None
+
+    def _record_red_flag(self, chat_id: int, text: str) -> None:
+        from bot.service import Coach  # lazy: the coaching service loads its content and charts
+
+        Coach(self.engine).record_red_flag(chat_id, text)
 
     def get_output_channel(self) -> TelegramOutput:
         """A fresh output for one conversation turn (no network I/O: Rasa calls this from

@@ -4,12 +4,15 @@ Order: claim the update id (a re-delivered update that was already handled stops
 answer a button press and remove its keyboard → refuse groups → enrolment gate (with "/start
 CODE" invite redemption) → non-text and unknown commands get a short reply → Rasa. On failure the
 claim is released and the exception re-raised, so the caller has the update delivered again
-(webhook: HTTP 500; polling: retried in place). When Rasa gives no answer or the session
-database fails, the client gets the error reply once per update, never silence.
+(webhook: HTTP 500; polling: retried in place). A database outage (ours, or Rasa's tracker store)
+raises RetryLater: the update is kept until the database is back, and the client is told so.
+Otherwise, when Rasa fails or gives no answer, the client is asked to try again. Either reply is
+sent once per update: never silence, never a flood.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -23,6 +26,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.telegram.formatting import split_text
 from bot.telegram.output import TelegramOutput
+from bot.telegram.polling import RetryLater
 from bot.telegram.store import ChannelStore
 from bot.telegram.texts import ChannelTexts
 from bot.telegram.updates import ButtonPress, Inbound, Kind, parse_update
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+RecordRedFlag = Callable[[int, str], None]  # chat id, the client's words (blocking)
 CHANNEL_NAME = "telegram"
 APOLOGY_MEMORY = 1024
 
@@ -45,14 +50,19 @@ class UpdateHandler:
         texts: ChannelTexts,
         make_output: Callable[[], TelegramOutput],
         coach_desk: CoachDesk | None = None,
+        record_red_flag: RecordRedFlag | None = None,
     ) -> None:
         self.bot = bot
+        self.record_red_flag = record_red_flag
         self.coach_desk = coach_desk  # the clinic's chat: coach commands, alert delivery
         self.store = store
         self.texts = texts
         self.make_output = make_output
         # Updates we already apologised for: a re-delivery that fails again stays quiet.
         self._apologised: OrderedDict[int, None] = OrderedDict()
+        # Claims we still hold because releasing them failed (the database was down): our own
+        # retry of that update goes ahead instead of waiting out the stale-claim timeout.
+        self._held: set[int] = set()
 
     async def handle(self, update: Update, on_new_message: OnNewMessage) -> None:
         """Process one update; raises (after releasing its claim) when it should be retried."""
@@ -61,10 +71,10 @@ class UpdateHandler:
             logger.debug("Update %s ignored on purpose", update.update_id)
             return
         try:
-            claimed = await self.store.claim(inbound.update_id)
+            claimed = inbound.update_id in self._held or await self.store.claim(inbound.update_id)
         except SQLAlchemyError as exc:
             await self._database_down(inbound, exc)
-            raise
+            raise RetryLater("the session database") from exc
         if not claimed:
             logger.info("Update %s was already handled; skipped", inbound.update_id)
             return
@@ -76,15 +86,19 @@ class UpdateHandler:
             logger.info("Chat %s does not accept messages from the bot; update %s dropped",
                         inbound.chat_id, inbound.update_id)
         except Exception as error:
-            if isinstance(error, SQLAlchemyError):  # e.g. the enrolment check
-                await self._database_down(inbound, error)
             try:
                 await self.store.release(inbound.update_id)
-            except Exception as exc:  # the stale-claim timeout frees it later
+                self._held.discard(inbound.update_id)
+            except Exception as exc:  # our retry goes ahead; for others the stale-claim timeout
+                self._held.add(inbound.update_id)
                 logger.error("Could not release update %s: %s", inbound.update_id,
                              type(exc).__name__)
+            if isinstance(error, SQLAlchemyError):  # the enrolment check, Rasa's tracker store
+                await self._database_down(inbound, error)
+                raise RetryLater("a database") from error
             raise
         await self.store.complete(inbound.update_id)
+        self._held.discard(inbound.update_id)
         if self.coach_desk is not None:  # a turn may have raised an alert: send it now
             await self.coach_desk.notify_pending()
 
@@ -137,26 +151,31 @@ class UpdateHandler:
             logger.error("Update %s for chat %s failed in Rasa: %s", inbound.update_id,
                          inbound.chat_id, type(exc).__name__)
             logger.debug("Traceback for update %s", inbound.update_id, exc_info=True)
-            await self._apologise(inbound)
+            if not isinstance(exc, SQLAlchemyError):  # a database outage is answered by handle()
+                await self._apologise(inbound, self.texts.error)
             raise
+        if output.red_flag and self.record_red_flag is not None:
+            # Normally action_record_red_flag has recorded it already (then this finds that
+            # record and does nothing); with the action server down, this is the record.
+            await asyncio.to_thread(self.record_red_flag, inbound.chat_id, inbound.text)
         if output.sent == 0:
             logger.error("Update %s for chat %s: Rasa sent no reply", inbound.update_id,
                          inbound.chat_id)
-            await self._apologise(inbound)
+            await self._apologise(inbound, self.texts.error)
 
     async def _database_down(self, inbound: Inbound, exc: SQLAlchemyError) -> None:
-        """The channel's own database failed: tell the client rather than leave them in silence."""
-        logger.error("Update %s for chat %s: session database unavailable (%s)",
+        """A database is down: the update is kept, and the client hears that rather than silence."""
+        logger.error("Update %s for chat %s: database unavailable (%s); the update waits",
                      inbound.update_id, inbound.chat_id, type(exc).__name__)
-        await self._apologise(inbound)
+        await self._apologise(inbound, self.texts.error_kept)
 
-    async def _apologise(self, inbound: Inbound) -> None:
+    async def _apologise(self, inbound: Inbound, text: str) -> None:
         if inbound.update_id in self._apologised:
             return
         self._apologised[inbound.update_id] = None
         if len(self._apologised) > APOLOGY_MEMORY:
             self._apologised.popitem(last=False)
-        await self._best_effort("sendMessage", self._say(inbound.chat_id, self.texts.error))
+        await self._best_effort("sendMessage", self._say(inbound.chat_id, text))
 
     async def _settle_button(self, chat_id: int, button: ButtonPress) -> None:
         """Stop the client's spinner, and take the keyboard away so it can't be pressed twice."""

@@ -35,7 +35,8 @@ def _service_export_json(chat_id: int) -> bytes:
 
 
 class TelegramOutput(OutputChannel):
-    """Sends one conversation's replies; `sent` counts the messages that went out.
+    """Sends one conversation's replies; `sent` counts the messages that went out, and
+    `red_flag` says the turn gave the red-flag advice (the channel then makes sure it is recorded).
 
     Plain text only (no parse_mode), split to Telegram's 4,096-character limit.
     """
@@ -57,6 +58,7 @@ class TelegramOutput(OutputChannel):
         self.progress_chart = progress_chart
         self.export_json = export_json
         self.sent = 0
+        self.red_flag = False
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for chunk in split_text(text):
@@ -82,9 +84,12 @@ class TelegramOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
     ) -> None:
-        """{"progress_chart": true} sends the client's chart; {"export": true} their data."""
+        """{"progress_chart": true} sends the client's chart; {"export": true} their data;
+        {"red_flag": true} (beside utter_red_flag's text) only marks the turn."""
         chat_id = int(recipient_id)
-        if json_message.get("progress_chart"):
+        if json_message.get("red_flag"):
+            self.red_flag = True
+        elif json_message.get("progress_chart"):
             png = await asyncio.to_thread(self.progress_chart, chat_id)
             if png is None:  # nothing to draw yet; the text reply already says so
                 return

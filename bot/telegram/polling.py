@@ -1,7 +1,8 @@
 """Long polling (getUpdates), the default mode: one process per bot token.
 
 The offset moves past a batch of updates only when each was processed, ignored on purpose, or
-given up on after `attempts` tries; if the process dies first, Telegram offers the batch again
+given up on after `attempts` tries (never while the handler says RetryLater: a database outage
+holds the batch until the database is back); if the process dies first, Telegram offers the batch again
 and the claims in the database skip what was already done. Within a batch, chats are served
 concurrently and each chat's updates strictly in order, so one slow conversation doesn't hold up
 the others.
@@ -22,6 +23,12 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ("message", "callback_query")
 MAX_BACKOFF = 30.0
+MAX_WAIT = 10.0  # between tries of an update that waits for the database
+
+
+class RetryLater(Exception):
+    """Raised by a handler when an update needs a service that is down (our database): the
+    update waits, however long, instead of being given up after `attempts` tries."""
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -116,10 +123,20 @@ class Poller:
                 await self._process_one(update)
 
     async def _process_one(self, update: Update) -> None:
-        for attempt in range(1, self.attempts + 1):
+        attempt = 1
+        waited = 0
+        while True:
             try:
                 await self.handle(update)
                 return
+            except RetryLater as exc:
+                if self._stopping.is_set():  # not confirmed: Telegram offers it again after a restart
+                    return
+                waited += 1
+                delay = min(MAX_WAIT, self.retry_delay * 2 ** min(waited, 8))
+                logger.warning("Update %s waits for %s; retrying in %.1f s", update.update_id,
+                               exc, delay)
+                await self._pause(delay)
             except Exception as exc:
                 if attempt == self.attempts:
                     logger.error("Update %s failed %d times (%s); giving up on it",
@@ -129,6 +146,7 @@ class Poller:
                 logger.warning("Update %s failed (%s); retrying in %.1f s",
                                update.update_id, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
+                attempt += 1
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake up at once when polling stops."""

@@ -66,7 +66,15 @@ class ChannelStore:
         return await self._run(lambda s: repo.prune_updates(s, self.clock() - KEEP_DONE))
 
     async def is_enrolled(self, chat_id: int) -> bool:
-        return await self._run(lambda s: repo.is_enrolled(s, chat_id, self.allowed_chat_ids))
+        """May this chat be coached? A client who writes has unblocked the bot, if they had
+        blocked it: their reminders start again."""
+        def check(s: Session) -> bool:
+            enrolled = repo.is_enrolled(s, chat_id, self.allowed_chat_ids)
+            if enrolled:
+                repo.mark_reachable(s, chat_id)
+            return enrolled
+
+        return await self._run(check)
 
     async def redeem(self, code: str, chat_id: int, display_name: str) -> bool:
         """Enrol the chat with an invite code; False if the code is unknown or used."""

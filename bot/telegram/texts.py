@@ -43,6 +43,7 @@ class ChannelTexts:
     unknown_command: str
     long_message: str
     error: str
+    error_kept: str
     choose: str
 
     @classmethod
@@ -64,6 +65,7 @@ class ChannelTexts:
             unknown_command=data["unknown_command"].format(commands=listing),
             long_message=data["long_message"],
             error=data["error"],
+            error_kept=data["error_kept"],
             choose=data["choose"],
         )
 

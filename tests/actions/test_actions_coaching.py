@@ -71,12 +71,12 @@ async def test_todays_workout_on_a_strength_day_has_exercises_and_checkin_button
     [
         ("effort", "6", 6, None),
         ("effort", "about a 7 I guess", 7, None),
-        ("effort", "15", None, "utter_ask_effort"),
-        ("effort", "0", None, "utter_ask_effort"),  # effort is 1 to 10
-        ("effort", "no idea", None, "utter_ask_effort"),
+        ("effort", "15", None, "utter_invalid_effort"),
+        ("effort", "0", None, "utter_invalid_effort"),  # effort is 1 to 10
+        ("effort", "no idea", None, "utter_invalid_effort"),
         ("pain_score", "no pain", 0, None),
         ("pain_score", "2/10", 2, None),
-        ("pain_score", "pain 15/10", None, "utter_ask_pain_score"),
+        ("pain_score", "pain 15/10", None, "utter_invalid_pain_score"),
     ],
 )
 async def test_checkin_answers_are_scores_or_reasked(
@@ -124,7 +124,7 @@ async def test_a_skip_is_logged_with_its_reason(
 
 @pytest.mark.parametrize(
     ("answer", "value", "reask"),
-    [("6", 6, None), ("it's about a seven", 7, None), ("pain 15/10", None, "utter_ask_pain_score")],
+    [("6", 6, None), ("it's about a seven", 7, None), ("pain 15/10", None, "utter_invalid_pain_score")],
 )
 async def test_a_pain_score_is_read_or_reasked(
     answer: str, value: int | None, reask: str | None, form_tracker: FormTracker,

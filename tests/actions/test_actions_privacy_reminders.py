@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -48,8 +49,42 @@ async def test_setting_a_reminder_saves_the_time(
 ) -> None:
     tracker = make_tracker("7pm", "set_reminder", slots={"reminder_time": "19:00"})
     assert await ActionSetReminder().run(dispatcher, tracker, domain) == []
-    assert said() == [messages()["reminder_set"].format(time="19:00")]
+    m = messages()
+    assert said() == [m["reminder_set"].format(time="19:00") + m["reminder_rest_days_offer"]]
     assert stored(onboarded)["profile"]["reminder_time"] == "19:00:00"
+    assert stored(onboarded)["client"]["light_reminders"] is False
+
+
+@pytest.mark.parametrize(
+    ("turns", "text", "light", "tail"),
+    [
+        ([], "remind me every day at 8am", True, "reminder_rest_days_on"),
+        ([("can you remind me on rest days too", "set_reminder")], "8am", True, "reminder_rest_days_on"),
+        ([], "8am but only on training days", False, "reminder_rest_days_off"),
+        ([], "8am, not every day please", False, "reminder_rest_days_off"),
+    ],
+)
+async def test_rest_day_hellos_are_opted_in_and_out_in_plain_words(
+    turns: list[tuple[str, str]], text: str, light: bool, tail: str, onboarded: int,
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said,
+) -> None:
+    intent = "inform" if turns else "set_reminder"
+    tracker = make_tracker(text, intent, slots={"reminder_time": "08:00"}, turns=turns)
+    await ActionSetReminder().run(dispatcher, tracker, domain)
+    m = messages()
+    assert said() == [m["reminder_set"].format(time="08:00") + m[tail]]
+    assert stored(onboarded)["client"]["light_reminders"] is light
+
+
+async def test_an_earlier_opt_in_is_kept_when_only_the_time_moves(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    earlier = [("remind me every day", "set_reminder"), ("9am", "inform"), ("thanks", "thank")]
+    tracker = make_tracker("move my reminder to 6pm", "set_reminder", slots={"reminder_time": "18:00"}, turns=earlier)
+    coach().set_reminder(onboarded, time(9, 0), True)
+    await ActionSetReminder().run(dispatcher, tracker, domain)
+    assert said() == [messages()["reminder_set"].format(time="18:00") + messages()["reminder_rest_days_on"]]
+    assert stored(onboarded)["client"]["light_reminders"] is True
 
 
 async def test_an_unreadable_reminder_slot_is_cleared_and_reasked(

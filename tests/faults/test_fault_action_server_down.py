@@ -12,10 +12,11 @@ from bot.chat import ERROR_REPLY, TerminalChat
 from bot.settings import Settings
 from bot.stack import Stack
 from bot.telegram.texts import default_texts
-from tests.faults.conftest import assert_no_stack_trace
+from tests.faults.conftest import assert_no_stack_trace, stored
 from tests.telegram_e2e.conftest import TelegramUser, user_texts
 
 ASK = "what do I do today"
+RED_FLAG = "I slipped on the ice and heard a crack in my hip, cant stand on it"
 
 
 def test_a_dead_action_server_gets_a_kind_error_then_the_conversation_continues(
@@ -45,3 +46,25 @@ def test_a_dead_action_server_gets_a_kind_error_then_the_conversation_continues(
     terminal.exchange("6")  # the same conversation, now over REST: the check-in form goes on
     assert re.search(r"0 to 10", capsys.readouterr().out)
     assert user_texts(stack, client.chat_id) == [ASK, ASK, ASK, "/checkin_done", "6"]
+
+
+def test_a_red_flag_while_the_action_server_is_down_is_advised_and_recorded(
+    client: TelegramUser, restarts: Stack
+) -> None:
+    """utter_red_flag comes from Rasa itself, and the channel records the red flag, so a dead
+    action server neither silences the safety advice nor loses the coach's alert."""
+    stack = restarts
+    stack.kill("actions")
+
+    red = client.say(RED_FLAG)
+    assert "911" in red.text and "stop exercising" in red.text.lower(), red.calls
+    assert "red_flag" not in red.text  # the channel's marker is never shown
+    data = stored(stack.config.database_url, client.chat_id)
+    open_alerts = [(a["kind"], a["detail"]) for a in data["coach_alerts"] if a["handled_at"] is None]
+    assert open_alerts == [("red_flag", RED_FLAG)]
+    assert [s["kind"] for s in data["symptom_reports"]] == ["red_flag"]
+
+    stack.start_actions()
+    stack.wait_ready()
+    later = client.say(ASK)  # the plan is blocked: the record was made without the action server
+    assert re.search(r"(?i)no exercise", later.text) and not re.search(r"(?m)^1\. ", later.text), later.calls

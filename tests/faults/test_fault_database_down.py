@@ -12,7 +12,8 @@ with a warning in the terminal summary (tests/conftest.py).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from bot.db.engine import ensure_schema, make_engine
 from bot.stack import MODEL, ROOT, Stack, StackConfig
 from bot.telegram.texts import default_texts
 from tests.faults.conftest import assert_no_stack_trace, checkins, seed_profile, telegram_env
+from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegramThread
 from tests.support.tcp_proxy import TcpProxyThread
-from tests.telegram_e2e.conftest import TOKEN, TelegramUser, user_texts
+from tests.telegram_e2e.conftest import TOKEN, TelegramUser, recorded_calls, user_texts
 
 CHATS = (7_700_001, 7_700_002)
 ERROR_RESPONSE = yaml.safe_load((ROOT / "domain" / "responses.yml").read_text())[
@@ -131,10 +133,12 @@ def test_a_check_in_while_the_database_is_down_gets_an_error_and_works_after(
     assert both_running(stack)
 
 
-def test_a_telegram_check_in_while_the_database_is_down_gets_an_error_and_works_after(
+def test_a_telegram_message_sent_while_the_database_is_down_is_kept_and_answered_after(
     stack: Stack, proxy: TcpProxyThread, db_fake: FakeTelegramThread, direct_url: str
 ) -> None:
-    """Over Telegram: the channel itself needs the database (update claims, enrolment)."""
+    """Over Telegram: the channel itself needs the database (update claims, enrolment). The
+    update is not confirmed to Telegram while the database is down; the client is told once that
+    their message is kept, and it is answered, once, when the database is back."""
     user = TelegramUser(db_fake, CHATS[0])
     seed_profile(direct_url, user.chat_id)
     assert "how hard" in user.command("done").text.lower()
@@ -142,19 +146,34 @@ def test_a_telegram_check_in_while_the_database_is_down_gets_an_error_and_works_
 
     proxy.drop()
     tries = proxy.accepted
-    down = user.say("1")
+    answered = user.send(tg.text_message(user.chat_id, "1", user.first_name))
+    kept = default_texts().error_kept
+    wait_until(lambda: kept in sent_texts(db_fake, user.chat_id))
     assert proxy.accepted > tries  # the channel did try its database
-    assert down.texts == [default_texts().error], down.calls
-    assert_no_stack_trace(down.texts)
+    time.sleep(3)  # a few retries while the database stays down: still one apology, no reply
+    assert sent_texts(db_fake, user.chat_id).count(kept) == 1
+    assert checkins(direct_url, user.chat_id) == []
     assert both_running(stack)
     log = (stack.config.run_dir / "rasa.log").read_text(errors="replace")
     assert "OperationalError" in log
 
     proxy.forward()
-    assert checkins(direct_url, user.chat_id) == []
-    logged = user.say("1")  # Rasa never had the lost message: the pain question is still open
-    assert "logged" in logged.text.lower(), logged.calls
+    turn = answered()  # nothing re-sent by the client
+    assert "logged" in turn.text.lower(), turn.calls
+    assert_no_stack_trace(turn.texts)
     [checkin] = checkins(direct_url, user.chat_id)
     assert (checkin.status, checkin.rpe, checkin.pain) == ("done", 6, 1)
     assert user_texts(stack, user.chat_id) == ["/checkin_done", "6", "1"]
     assert both_running(stack)
+
+
+def sent_texts(fake: FakeTelegramThread, chat_id: int) -> list[str]:
+    return [c["params"]["text"] for c in recorded_calls(fake, "sendMessage")
+            if c["params"].get("chat_id") == chat_id and c["status"] == 200]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)

@@ -313,6 +313,19 @@ def test_a_red_flag_from_a_chat_without_a_profile_still_reaches_the_coach(coach:
     assert coach.todays_plan(CHAT).text == messages()["not_onboarded"]
 
 
+def test_the_same_red_flag_message_recorded_twice_is_one_report(coach: Coach, clock: Clock, peek: Peek,
+                                                                 ruth: int) -> None:
+    """The action and the Telegram channel both record a red flag; the second finds the first."""
+    coach.record_red_flag(ruth, "I fell and heard a crack in my back")
+    coach.record_red_flag(ruth, "I fell and heard a crack in my back")
+    assert peek.alerts(ruth) == [("red_flag", "I fell and heard a crack in my back")]
+    coach.record_red_flag(ruth, "now my wrist is swollen too")  # another message: another report
+    clock.advance(minutes=11)
+    coach.record_red_flag(ruth, "I fell and heard a crack in my back")  # said again later: reported again
+    assert [kind for kind, _ in peek.alerts(ruth)] == ["red_flag"] * 3
+    assert peek.symptoms(ruth) == [("red_flag", None, None)] * 3
+
+
 def test_asking_for_a_human_alerts_the_coach(coach: Coach, peek: Peek, ruth: int) -> None:
     assert coach.request_human(ruth, "can someone call me?") is True
     assert peek.alerts(ruth) == [("human_request", "can someone call me?")]
@@ -358,7 +371,8 @@ def test_three_weeks_of_comfortable_sessions_climb_the_ladders(
 
 def test_reminder_time_and_pause_persist(coach: Coach, ruth: int) -> None:
     m = messages()
-    assert coach.set_reminder(ruth, time(18, 30)).text == m["reminder_set"].format(time="18:30")
+    offer = m["reminder_set"].format(time="18:30") + m["reminder_rest_days_offer"]
+    assert coach.set_reminder(ruth, time(18, 30)).text == offer
     assert coach.pause_reminders(ruth, True).text == m["reminders_paused"]
     with unit_of_work(coach.engine) as s:
         client = repo.get_client(s, ruth)

@@ -30,7 +30,8 @@ class TinyBot:
     def __init__(self) -> None:
         self.messages: list[UserMessage] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
-        self.failures = 0  # the next N messages raise, like a tracker store outage
+        self.failures = 0  # the next N messages raise `failure`
+        self.failure: Exception = RuntimeError("a bug in a turn")
         self.silent = False  # answer nothing, like a broken action server
         self.delay = 0.0  # seconds each turn takes, like a real model and action server
 
@@ -39,7 +40,7 @@ class TinyBot:
         await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
-            raise RuntimeError("tracker store unavailable")
+            raise self.failure
         if self.silent:
             return
         default = [{"text": f"echo: {message.text}"}]

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from bot.db import repo
 from bot.db.engine import unit_of_work
@@ -223,6 +224,20 @@ async def test_a_chat_that_is_not_enrolled_gets_the_clinic_contact_and_nothing_e
     assert tiny_bot.messages == []
 
 
+async def test_a_client_who_had_blocked_the_bot_and_writes_again_gets_reminders_again(
+    polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot, engine: Engine
+) -> None:
+    with unit_of_work(engine) as s:
+        repo.get_or_create_client(s, CLIENT, "Ruth", datetime.now(timezone.utc)).blocked_bot_at = (
+            datetime.now(timezone.utc) - timedelta(days=3))
+
+    fake.queue_update(tg.text_message(CLIENT, "sorry, I'm back"))
+    await fake.wait_for("sendMessage", chat_id=CLIENT)
+
+    with unit_of_work(engine) as s:
+        assert repo.get_client(s, CLIENT).blocked_bot_at is None
+
+
 async def test_an_invite_code_enrols_the_chat_through_start(
     polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot, engine: Engine
 ) -> None:
@@ -277,6 +292,41 @@ async def test_a_failure_in_rasa_apologises_once_and_the_update_is_processed_aga
 
     assert fake.texts_to(CLIENT) == [TEXTS.error, "echo: done, effort 6"]
     assert tiny_bot.texts == ["done, effort 6"] * 2
+
+
+async def test_a_database_outage_keeps_the_update_until_the_database_is_back(
+    polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot
+) -> None:
+    """More failures than the poller's attempts: a database outage is waited out, not given up."""
+    tiny_bot.failures = 5
+    tiny_bot.failure = OperationalError("SELECT 1", {}, ConnectionRefusedError("tracker store down"))
+    fake.queue_update(tg.text_message(CLIENT, "first"))
+    fake.queue_update(tg.text_message(CLIENT, "second"))
+
+    await fake.wait_for("sendMessage", 3, chat_id=CLIENT)
+
+    assert fake.texts_to(CLIENT) == [TEXTS.error_kept, "echo: first", "echo: second"]
+    assert tiny_bot.texts == ["first"] * 6 + ["second"]
+
+
+async def test_red_flag_advice_makes_the_channel_record_the_red_flag_once(
+    polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot, engine: Engine
+) -> None:
+    """With the action server down only Rasa's own utter_red_flag goes out; the channel records."""
+    words = "I fell on the ice and heard a crack"
+    tiny_bot.responses[words] = [{"text": "Please stop exercising for now.", "custom": {"red_flag": True}}]
+    for update_id in (910_001, 910_002):  # the second: the same words again, a minute later
+        update = tg.text_message(CLIENT, words)
+        update["update_id"] = update_id
+        fake.queue_update(update)
+
+    await fake.wait_for("sendMessage", 2, chat_id=CLIENT)
+
+    assert fake.texts_to(CLIENT) == ["Please stop exercising for now."] * 2  # no JSON shown
+    with unit_of_work(engine) as s:
+        client = repo.get_client(s, CLIENT)
+        assert [f.text_excerpt for f in repo.open_red_flags(s, client)] == [words]
+        assert [(a.kind, a.detail) for a in repo.open_alerts(s, client)] == [("red_flag", words)]
 
 
 async def test_an_update_that_keeps_failing_is_given_up_without_blocking_the_chat(

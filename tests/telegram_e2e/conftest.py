@@ -12,7 +12,7 @@ import itertools
 import re
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,11 +141,16 @@ class TelegramUser:
 
     def deliver(self, *updates: dict[str, Any]) -> Turn:
         """Queue updates in one getUpdates batch (same update_id twice = a re-delivery)."""
+        return self.send(*updates)()
+
+    def send(self, *updates: dict[str, Any]) -> Callable[[], Turn]:
+        """Queue updates without waiting; the returned call waits until they were handled."""
         before = len(recorded_calls(self.fake))
         response = httpx.post(f"{control_url(self.fake)}/_fake/updates", json=list(updates),
                               timeout=10)
         response.raise_for_status()
-        return self._finish(before, response.json())
+        queued = response.json()
+        return lambda: self._finish(before, queued)
 
     def _finish(self, before: int, updates: list[dict[str, Any]]) -> Turn:
         last = max(u["update_id"] for u in updates)
