@@ -10,9 +10,6 @@ import io
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from bot.coaching.models import History, SymptomReport
 from bot.coaching.progress import pain_scores
 
@@ -23,6 +20,10 @@ def progress_chart_png(
     history: History, today: date, symptoms: Sequence[SymptomReport] = (), weeks: int = 8
 ) -> bytes:
     """A PNG of the last `weeks` calendar weeks (Monday to Sunday), this week last."""
+    # Imported here: matplotlib takes seconds to load, and most processes never draw a chart.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     monday = today - timedelta(days=today.weekday())
     starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     strength, other, pain = [], [], []

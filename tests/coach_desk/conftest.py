@@ -9,21 +9,10 @@ from typing import Any
 import pytest
 
 from bot.telegram.client import make_bot
-from tests.support.fake_telegram import FakeTelegram, block_external_network
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_fixtures import fake, no_internet  # noqa: F401 (fixtures)
 
 COACH_CHAT = -100_777  # the clinic's coach group
-
-
-@pytest.fixture(autouse=True)
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to reach api.telegram.org (or anything but loopback) fails the test."""
-    block_external_network(monkeypatch)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture

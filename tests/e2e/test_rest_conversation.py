@@ -40,8 +40,20 @@ def test_unclear_answer_gets_a_clear_reask(chat: Chat) -> None:
     texts(chat("/start"))
     for answer, _ in ONBOARDING_ANSWERS[:5]:  # up to balance; pain today is next
         texts(chat(answer))
-    reply = texts(chat("pain 15/10"))
-    assert re.search(r"0 to 10|0-10|0 and 10", reply), reply
+    replies = chat("pain 15/10")
+    assert re.search(r"0 to 10|0-10|0 and 10", texts(replies)), replies
+    # The scale explained, then the question once: never the same question twice in a row.
+    assert [r["text"].count("?") for r in replies] == [0, 1], replies
+
+
+def test_an_off_scale_check_in_answer_is_explained_and_asked_once(chat: Chat) -> None:
+    onboard(chat)
+    texts(chat("/checkin_done"))
+    replies = chat("15")
+    assert re.search(r"1 to 10", replies[0]["text"]) and "?" not in replies[0]["text"], replies
+    assert len(replies) == 2 and re.search(r"(?i)how hard", replies[1]["text"]), replies
+    assert [b["title"] for b in replies[1]["buttons"]][:3] == ["1", "2", "3"]
+    assert re.search(r"(?i)pain", texts(chat("6")))
 
 
 def test_plan_checkin_pain_and_progress_are_persisted(chat: Chat) -> None:

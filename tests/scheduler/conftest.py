@@ -9,18 +9,8 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot.scheduler import make_scheduler_bot
-from tests.support.fake_telegram import FakeTelegram, block_external_network
-
-
-@pytest.fixture(autouse=True)
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    block_external_network(monkeypatch)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
+from tests.support.fake_telegram import FakeTelegram
+from tests.support.telegram_fixtures import fake, no_internet  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

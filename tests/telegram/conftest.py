@@ -20,20 +20,9 @@ if str(ROOT) not in sys.path:  # `tests.support` is imported from the repository
 from bot.db import repo  # noqa: E402
 from bot.db.engine import ensure_schema, make_engine, unit_of_work  # noqa: E402
 from bot.telegram import TelegramInput  # noqa: E402
-from tests.support.fake_telegram import FakeTelegram, block_external_network  # noqa: E402
+from tests.support.fake_telegram import FakeTelegram  # noqa: E402
+from tests.support.telegram_fixtures import fake, no_internet  # noqa: E402, F401 (fixtures)
 from tests.telegram.harness import CLIENT, TinyBot, make_channel, serve  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to reach api.telegram.org (or anything but loopback) fails the test."""
-    block_external_network(monkeypatch)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(webhook_retry_delay=0.1) as server:
-        yield server
 
 
 @pytest.fixture
