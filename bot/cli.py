@@ -1,4 +1,4 @@
-"""`bone-coach`: the clinic's command line — adherence report, invites, allow-list, alerts.
+"""`bone-coach`: the clinic's command line — adherence report, invites, allow-list, alerts, flags.
 
 Works on the session database in DATABASE_URL (the embedded SQLite file by default) and creates or
 upgrades its schema first. Tables for people by default; `--csv` for spreadsheets. Times are shown
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from bot.coach_desk import store
 from bot.coach_desk.alerts import utc_now
+from bot.coach_desk.flags import FLAG_NAMES, describe
 from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, build_report, sort_report
 from bot.coach_desk.texts import clip, invite_link, kind_label
 from bot.db import repo
@@ -188,6 +189,20 @@ def cmd_alerts_handle(args: argparse.Namespace, engine: Engine, settings: Settin
     return 0
 
 
+# --- clinic flags ------------------------------------------------------------------------------
+def cmd_flags(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    from bot.service import Coach  # lazy: the coaching service loads the rules engine
+
+    changes = {column: args.__dict__[short] == "yes" for short, column in FLAG_NAMES.items()
+               if args.__dict__[short] is not None}
+    flags = Coach(engine).set_clinic_flags(args.chat_id, changes)
+    if flags is None:
+        print(f"No client with chat id {args.chat_id}.", file=sys.stderr)
+        return 1
+    print(f"Chat {args.chat_id}: {describe(flags)}")
+    return 0
+
+
 # --- wiring ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bone-coach", description=__doc__.splitlines()[0])
@@ -228,6 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     handle.add_argument("id", type=int)
     handle.add_argument("--by", required=True, help="who dealt with it")
     handle.set_defaults(run=cmd_alerts_handle)
+
+    flags = commands.add_parser("flags", help="show or set what the clinic assessed (the plan follows at once)")
+    flags.add_argument("chat_id", type=int)
+    for short, help_text in (("fracture", "a fracture in the last 12 weeks not yet cleared: no sessions"),
+                             ("high_risk", "very high fracture risk: the spine-protecting plan"),
+                             ("weights", "cleared for new weighted exercises"),
+                             ("floor", "cleared for getting down to the floor")):
+        flags.add_argument(f"--{short.replace('_', '-')}", dest=short, choices=("yes", "no"), help=help_text)
+    flags.set_defaults(run=cmd_flags)
     return parser
 
 

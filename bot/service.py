@@ -31,6 +31,8 @@ from bot.settings import Settings
 
 CONTENT = Path(__file__).parent / "content"
 HISTORY_DAYS = 56
+# Flags only the clinic sets (columns of clients), read by the rules engine.
+CLINIC_FLAGS = ("high_risk", "recent_fracture_uncleared", "cleared_for_weights", "cleared_floor")
 # The same red-flag message recorded again within this time is the same report (see record_red_flag).
 RED_FLAG_SAME_MESSAGE = timedelta(minutes=10)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -361,6 +363,24 @@ class Coach:
             gone = repo.forget_client(s, chat_id)
         return Reply(messages()["forgotten" if gone else "nothing_to_forget"])
 
+    # --- what the clinic marks ------------------------------------------------------------------
+    def set_clinic_flags(self, chat_id: int, flags: Mapping[str, bool]) -> dict[str, bool] | None:
+        """A coach sets what the clinic assessed (CLINIC_FLAGS); today's plan is made again so
+        the next /today follows it. Returns every flag as it now stands; None for an unknown chat."""
+        unknown = set(flags) - set(CLINIC_FLAGS)
+        if unknown:
+            raise ValueError(f"unknown clinic flags: {sorted(unknown)}")
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None:
+                return None
+            for name, value in flags.items():
+                setattr(client, name, value)
+            if flags and client.profile is not None:
+                s.flush()
+                self._plan(s, client, replan=True)
+            return {name: bool(getattr(client, name)) for name in CLINIC_FLAGS}
+
     # --- scheduler ---------------------------------------------------------------------------
     def reminder_plan(self, chat_id: int) -> cm.Plan | None:
         """Today's plan for the check-in reminder: the same stored plan /today then shows, so
@@ -385,6 +405,7 @@ def _profile(client: Client) -> cm.Profile:
         training_days=tuple(int(d) for d in p.training_days.split(",") if d),
         equipment=frozenset(e for e in (p.equipment or "").split(",") if e),
         high_risk=bool(client.high_risk),
+        recent_fracture_uncleared=bool(client.recent_fracture_uncleared),
         cleared_for_weights=bool(client.cleared_for_weights),
         cleared_floor=bool(client.cleared_floor),
     )

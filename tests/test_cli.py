@@ -1,5 +1,5 @@
 """`bone-coach`, the clinic's command line, run as the installed console script against a seeded
-SQLite database: the adherence report (table, CSV, sorting), invites, the allow-list, alerts."""
+SQLite database: the adherence report (table, CSV, sorting), invites, the allow-list, alerts, flags."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ import pytest
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.repo import INVITE_ALPHABET
+from bot.service import Coach
 from bot.settings import REPO_ROOT
 from tests.coach_desk.seeding import EVERY_DAY, check_in, enrol, local_days_before
 
 BONE_COACH = Path(sys.executable).with_name("bone-coach")
-ADA, BEA, CY = 4_500_000_001, 4_500_000_002, 4_500_000_003
+ADA, BEA, CY, DEE = 4_500_000_001, 4_500_000_002, 4_500_000_003, 4_500_000_004
 
 
 def bone_coach(database: Path, *args: str, expect: int = 0) -> str:
@@ -166,3 +167,24 @@ def test_alerts_are_listed_and_handling_a_red_flag_clears_the_client(clinic: Pat
     assert (listed["id"], listed["kind"], listed["handled_by"]) == (alert_id, "red_flag", "Sue")
     bea = {r["name"]: r for r in csv_rows(bone_coach(database, "report", "--csv"))}["Bea"]
     assert (bea["open_red_flags"], bea["open_alerts"]) == ("0", "0")
+
+
+def test_clinic_flags_are_shown_set_and_followed_by_todays_plan(clinic: Path, tmp_path: Path) -> None:
+    database = tmp_path / "bone_coach.db"
+    database.write_bytes(clinic.read_bytes())
+    engine = make_engine(f"sqlite:///{database}")
+    enrol(engine, DEE, "Dee", datetime.now(timezone.utc) - timedelta(days=1), EVERY_DAY)
+    coach = Coach(engine)
+    assert coach.todays_plan(DEE).text.startswith("Strength day")
+
+    assert bone_coach(database, "flags", str(DEE)).strip() == (
+        f"Chat {DEE}: fracture=no high_risk=no weights=no floor=no")
+    marked = bone_coach(database, "flags", str(DEE), "--fracture", "yes", "--weights", "yes")
+    assert marked.strip() == f"Chat {DEE}: fracture=yes high_risk=no weights=yes floor=no"
+    stopped = coach.todays_plan(DEE)  # the same day: the stored plan was made again
+    assert stopped.buttons == () and not re.search(r"(?m)^1\. ", stopped.text), stopped.text
+
+    bone_coach(database, "flags", str(DEE), "--fracture", "no")
+    assert coach.todays_plan(DEE).text.startswith("Strength day")
+    assert "No client with chat id 1." in bone_coach(database, "flags", "1", "--floor", "yes", expect=1)
+    assert "invalid choice" in bone_coach(database, "flags", str(DEE), "--floor", "maybe", expect=2)

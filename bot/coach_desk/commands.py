@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.coach_desk.alerts import utc_now
+from bot.coach_desk.flags import describe, parse_flag_args
 from bot.coach_desk.report import build_report
 from bot.coach_desk.store import alerts
 from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, local_time
@@ -50,7 +51,7 @@ def _alert_line(alert: CoachAlert) -> str:
 
 
 class CoachCommands:
-    """/alerts, /handled, /clear, /invite, /allow, /report; anything else gets the list."""
+    """/alerts, /handled, /clear, /invite, /allow, /report, /flags; anything else gets the list."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
@@ -71,6 +72,8 @@ class CoachCommands:
             return self.allow(args, coach)
         if name == "report":
             return self.report()
+        if name == "flags":
+            return self.flags(args)
         return coach_texts()["commands"]["help"]
 
     def _work(self, fn: Callable[[Session], T]) -> T:
@@ -143,6 +146,25 @@ class CoachCommands:
         note = args.split(maxsplit=1)[1].strip()[:200] if len(args.split()) > 1 else f"added by {coach}"[:200]
         self._work(lambda s: repo.allow_chat(s, chat_id, note, self.clock()))
         return texts["allowed"].format(chat_id=chat_id, note=f" ({note})")
+
+    def flags(self, args: str) -> str:
+        """Show or set what the clinic marked on a client; today's plan follows at once."""
+        from bot.service import Coach  # lazy: the coaching service loads the rules engine
+
+        texts = coach_texts()["commands"]
+        chat_id, *words = args.split() or [""]
+        number = _number(chat_id)
+        try:
+            changes = parse_flag_args(words)
+        except ValueError:
+            return texts["usage_flags"]
+        if number is None:
+            return texts["usage_flags"]
+        flags = Coach(self.engine, self.clock).set_clinic_flags(number, changes)
+        if flags is None:
+            return texts["no_such_client"].format(chat_id=number)
+        name = self._work(lambda s: repo.get_client(s, number).display_name) or "?"
+        return texts["flags"].format(name=name, chat_id=number, flags=describe(flags))
 
     def report(self) -> str:
         texts = coach_texts()["commands"]

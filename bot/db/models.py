@@ -112,6 +112,7 @@ class Client(Base):
     cleared_for_weights = Column(Boolean, nullable=False, default=False)
     cleared_floor = Column(Boolean, nullable=False, default=False)
     high_risk = Column(Boolean, nullable=False, default=False)
+    recent_fracture_uncleared = Column(Boolean, nullable=False, default=False, server_default=false())
 
     profile = relationship("Profile", uselist=False, back_populates="client", **_OWNED)
     ladder_positions = relationship("LadderPosition", back_populates="client", **_OWNED)

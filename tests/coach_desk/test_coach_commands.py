@@ -91,6 +91,17 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
         assert report.startswith("Clients (1)")
         assert f"Ruth (chat {RUTH}): 0/" in report
 
+        assert await _coach_says(fake, f"/flags {RUTH}") == (
+            f"Ruth (chat {RUTH}): fracture=no high_risk=no weights=no floor=no")
+        assert await _coach_says(fake, f"/flags {RUTH} high_risk=yes floor=yes") == (
+            f"Ruth (chat {RUTH}): fracture=no high_risk=yes weights=no floor=yes")
+        with unit_of_work(db_engine) as s:
+            ruth = repo.get_client(s, RUTH)
+            assert (ruth.high_risk, ruth.cleared_floor, ruth.cleared_for_weights) == (True, True, False)
+        assert (await _coach_says(fake, f"/flags {RUTH} weights=perhaps")).startswith("Usage: /flags")
+        assert (await _coach_says(fake, "/flags")).startswith("Usage: /flags")
+        assert await _coach_says(fake, "/flags 1 weights=yes") == "No client with chat id 1."
+
         assert (await _coach_says(fake, "/what")).startswith("Coach commands")
         # Chatter between coaches, and commands meant for another bot, get no answer.
         sent = len(_replies(fake))
