@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.db.engine import ensure_schema, make_engine
 from bot.service import Coach
 from bot.settings import REPO_ROOT
+from bot.stack import Stack, StackConfig
 from tests.coach_desk.conftest import COACH_CHAT
 from tests.coach_desk.seeding import EVERY_DAY, enrol
 from tests.support.fake_telegram import FakeTelegram
@@ -60,3 +61,29 @@ async def test_the_loop_refuses_to_start_without_a_coach_chat(fake: FakeTelegram
     code, output = await _run_desk(fake, f"sqlite:///{tmp_path / 'bone_coach.db'}", COACH_CHAT_ID="")
     assert code == 2
     assert "COACH_CHAT_ID" in output
+
+
+async def test_the_stack_runs_the_loop_beside_the_servers_and_stops_it_cleanly(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    """What `bin/run` starts with Telegram and COACH_CHAT_ID: the loop keeps running, delivers
+    an alert that appears while it runs, and ends on SIGTERM."""
+    url = f"sqlite:///{tmp_path / 'bone_coach.db'}"
+    engine = make_engine(url)
+    ensure_schema(engine)
+    enrol(engine, RUTH, "Ruth", datetime.now(timezone.utc) - timedelta(days=3))
+    stack = Stack(StackConfig(database_url=url, run_dir=tmp_path / "run", env={
+        "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
+        "COACH_CHAT_ID": str(COACH_CHAT)}))
+    stack.start_coach_desk()
+    try:
+        await asyncio.sleep(1.0)
+        Coach(engine).record_red_flag(RUTH, "sharp new pain in my back")  # e.g. the channel's send failed
+        await fake.wait_for("sendMessage", chat_id=COACH_CHAT, timeout=60)
+        assert "RED FLAG" in fake.texts_to(COACH_CHAT)[0]
+        desk = stack.procs["coach_desk"]
+        assert desk.poll() is None  # a loop, not a one-off
+    finally:
+        stack.stop()
+    assert desk.returncode == 0
+    engine.dispose()
