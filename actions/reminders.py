@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,7 +13,11 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, chat_id, latest_text, say
 from actions.onboarding import answer_words, match_choice
 from bot.nlp import parsing
-from bot.service import Coach
+from bot.service import Coach, Reply
+
+# Pausing or resuming that names these days is about the rest-day hellos ("no reminders on rest
+# days"); "stop the daily messages" is not.
+REST_DAY_WORDS = re.compile(r"(?i)\b(rest|off|other|training|strength) days?\b|\bdays? off\b")
 
 
 class ValidateReminderForm(FormValidationAction):
@@ -49,6 +54,16 @@ class ActionSetReminder(Action):
         return []
 
 
+async def _rest_days_or(dispatcher: CollectingDispatcher, tracker: Tracker, paused: bool) -> Reply | None:
+    """"No reminders on rest days" is about the rest-day hellos, not about pausing everything
+    (and "reminders on rest days as well" not about resuming): such words set just those."""
+    text = latest_text(tracker)
+    choice = match_choice(text, answer_words()["rest_day_reminders"]) if REST_DAY_WORDS.search(text) else None
+    if choice is not None:
+        return await call(dispatcher, Coach.set_rest_day_reminders, chat_id(tracker), choice == "every_day")
+    return await call(dispatcher, Coach.pause_reminders, chat_id(tracker), paused)
+
+
 def _rest_days_choice(tracker: Tracker) -> bool | None:
     """"Remind me every day" (True) or "only on training days" (False), said anywhere since the
     client asked to change the reminder; None when they did not say."""
@@ -70,7 +85,7 @@ class ActionPauseReminders(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.pause_reminders, chat_id(tracker), True)
+        reply = await _rest_days_or(dispatcher, tracker, paused=True)
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -83,7 +98,7 @@ class ActionResumeReminders(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.pause_reminders, chat_id(tracker), False)
+        reply = await _rest_days_or(dispatcher, tracker, paused=False)
         if reply is not None:
             say(dispatcher, reply)
         return []

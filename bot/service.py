@@ -343,6 +343,12 @@ class Coach:
             m["reminder_rest_days_off"] if rest_days is False else m["reminder_rest_days_offer"])
         return Reply(m["reminder_set"].format(time=at.strftime("%H:%M")) + tail)
 
+    def set_rest_day_reminders(self, chat_id: int, on: bool) -> Reply:
+        """The lighter hello on days without a strength session, on or off (the time stays)."""
+        with unit_of_work(self.engine) as s:
+            self._client(s, chat_id).light_reminders = on
+        return Reply(messages()["rest_days_on" if on else "rest_days_off"])
+
     def pause_reminders(self, chat_id: int, paused: bool) -> Reply:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)

@@ -123,3 +123,22 @@ async def test_forget_deletes_the_client_and_restarts_the_conversation(
     assert not coach().profile_complete(onboarded)
     assert await ActionForget().run(dispatcher, forget, domain) == [Restarted()]
     assert said() == [messages()["forgotten"], messages()["nothing_to_forget"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "light", "paused", "reply"),
+    [
+        ("no reminders on rest days", "pause_reminders", False, False, "rest_days_off"),
+        ("i want reminders on rest days as well", "resume_reminders", True, False, "rest_days_on"),
+        ("stop the daily messages", "pause_reminders", False, True, "reminders_paused"),
+    ],
+)
+async def test_pausing_or_resuming_that_names_rest_days_sets_only_the_rest_day_hellos(
+    text: str, intent: str, light: bool, paused: bool, reply: str, onboarded: int,
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said,
+) -> None:
+    action = ActionPauseReminders() if intent == "pause_reminders" else ActionResumeReminders()
+    await action.run(dispatcher, make_tracker(text, intent), domain)
+    assert said() == [messages()[reply]]
+    client = stored(onboarded)["client"]
+    assert (client["light_reminders"], client["reminders_paused"]) == (light, paused)
