@@ -50,6 +50,17 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem_kb / 1024 / 1024:.0f} GiB RAM, Python {platform.python_version()}"
 
 
+def cpu_probe_seconds(runs: int = 5) -> float:
+    """A fixed pure-Python loop, median of `runs`: shared cloud cores differ from day to day,
+    and this says how fast this one was while the rest was measured."""
+    def once() -> float:
+        started = time.perf_counter()
+        sum(i * i for i in range(10**7))
+        return time.perf_counter() - started
+
+    return statistics.median(once() for _ in range(runs))
+
+
 def train_seconds() -> float:
     """A cold training run (empty Rasa cache) into a temporary folder."""
     with tempfile.TemporaryDirectory() as out:
@@ -168,7 +179,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", action="store_true", help="also time a cold training run")
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = [("machine", machine())]
+    rows: list[tuple[str, str]] = [("machine", machine()),
+                                   ("CPU probe: sum of 10^7 squares in Python, median of 5 (lower is faster)",
+                                    f"{cpu_probe_seconds():.2f} s")]
 
     if args.train:
         rows.append(("training, cold cache (s)", f"{train_seconds():.0f}"))
