@@ -15,6 +15,8 @@ from actions.onboarding import answer_words, match_choice
 from bot.nlp import parsing
 from bot.service import Coach, Reply
 
+# How far back "remind me every day" may have been said: the request and the form's answers.
+REMINDER_TURNS = 4
 # Pausing or resuming that names these days is about the rest-day hellos ("no reminders on rest
 # days"); "stop the daily messages" is not.
 REST_DAY_WORDS = re.compile(r"(?i)\b(rest|off|other|training|strength) days?\b|\bdays? off\b")
@@ -65,14 +67,15 @@ async def _rest_days_or(dispatcher: CollectingDispatcher, tracker: Tracker, paus
 
 
 def _rest_days_choice(tracker: Tracker) -> bool | None:
-    """"Remind me every day" (True) or "only on training days" (False), said anywhere since the
-    client asked to change the reminder; None when they did not say."""
+    """"Remind me every day" (True) or "only on training days" (False), said since the client
+    asked to change the reminder (a few messages at most); None when they did not say."""
     texts: list[str] = []
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
         texts.append(str(event.get("text") or ""))
-        if (event.get("parse_data") or {}).get("intent", {}).get("name") == "set_reminder":
+        asked = (event.get("parse_data") or {}).get("intent", {}).get("name") == "set_reminder"
+        if asked or len(texts) == REMINDER_TURNS:
             break
     choice = match_choice(" ".join(texts), answer_words()["rest_day_reminders"])
     return None if choice is None else choice == "every_day"
