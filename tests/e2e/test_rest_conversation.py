@@ -53,7 +53,7 @@ def test_an_off_scale_check_in_answer_is_explained_and_asked_once(chat: Chat) ->
     assert re.search(r"1 to 10", replies[0]["text"]) and "?" not in replies[0]["text"], replies
     assert len(replies) == 2 and re.search(r"(?i)how hard", replies[1]["text"]), replies
     assert [b["title"] for b in replies[1]["buttons"]][:3] == ["1", "2", "3"]
-    assert re.search(r"(?i)pain", texts(chat("6")))
+    assert re.search(r"0 to 10", texts(chat("6")))  # the effort is taken; now the pain question
 
 
 def test_plan_checkin_pain_and_progress_are_persisted(chat: Chat) -> None:
