@@ -70,9 +70,13 @@ def test_a_red_flag_overrides_a_confident_prediction(guard: RedFlagGuard) -> Non
         {"name": "greet", "confidence": 0.9},
         {"name": "faq", "confidence": 0.06},
     ]
-    assert message.get("red_flag_guard") == {
-        "rule": "fall_with_injury", "kind": "fall_injury", "overrode": "greet"
+    verdict = message.get("red_flag_guard")
+    assert {k: verdict[k] for k in ("rule", "kind", "decision", "layer", "overrode")} == {
+        "rule": "fall_with_injury", "kind": "fall_injury", "decision": "red_flag",
+        "layer": "rules", "overrode": "greet",
     }
+    assert 0.0 <= verdict["score"] <= 1.0
+    assert not any(e["entity"] == "safety_question" for e in message.get("entities") or [])
 
 
 def test_a_red_flag_clears_the_faq_answer(guard: RedFlagGuard) -> None:
@@ -101,6 +105,22 @@ def test_a_message_with_no_intent_yet_still_gets_red_flag(guard: RedFlagGuard) -
     [message] = guard.process([Message(data={"text": "chest pain"})])
     assert message.get("intent") == {"name": "red_flag", "confidence": 1.0}
     assert message.get("intent_ranking") == [{"name": "red_flag", "confidence": 1.0}]
+
+
+def test_a_grey_zone_message_is_a_red_flag_that_asks_first(guard: RedFlagGuard) -> None:
+    [message] = guard.process([_classified("slipped on the step yesterday, knee is a bit sore",
+                                           "report_pain", 0.8)])
+    assert message.get("intent") == {"name": "red_flag", "confidence": 0.6}
+    assert message.get("red_flag_guard")["decision"] == "ask"
+    assert message.get("red_flag_guard")["layer"] == "ask_rules"
+    [ask] = [e for e in message.get("entities") if e["entity"] == "safety_question"]
+    assert ask["value"] == "ask"
+
+
+def test_the_intent_classifier_alone_saying_red_flag_asks_first(guard: RedFlagGuard) -> None:
+    [message] = guard.process([_classified("feeling a bit off today", "red_flag", 0.7)])
+    assert message.get("red_flag_guard")["decision"] == "ask"
+    assert message.get("red_flag_guard")["layer"] in ("intent", "classifier")
 
 
 @pytest.mark.parametrize(

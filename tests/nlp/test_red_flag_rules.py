@@ -1,5 +1,6 @@
-"""Red-flag phrases: every danger sign of EXERCISE_SCIENCE.md section 5 is caught, typos and all,
-while fear, history, ordinary soreness and FAQ questions are left to the NLU model."""
+"""Layer (a), the red-flag phrases: every danger sign of EXERCISE_SCIENCE.md section 5 is caught,
+typos and word forms and all, while fear, history, ordinary soreness and FAQ questions are left to
+the other layers; the grey-zone rules pick out pain reports that earn the safety question."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlp.red_flag_guard import RED_FLAGS_FILE, load_red_flag_rules, match_red_flag
+from bot.nlp.red_flag_rules import RED_FLAGS_FILE, default_rules, load_red_flag_rules, match_red_flag
 
 # (message, rule id expected to catch it)
 RED_FLAGS = [
@@ -80,6 +81,18 @@ RED_FLAGS = [
     ("nearly passed out after my squats", "fainting"),
     ("felt faint and everything went black", "fainting"),
     ("lost consciousness for a second", "fainting"),
+    # issue 12: what the net missed, word forms and narrow exclusions
+    ("I can barely walk after falling", "fall_with_injury"),
+    ("My hip has hurt ever since I fell on Monday", "fall_with_injury"),
+    ("I was scared when I fell yesterday and now my wrist is swollen", "fall_with_injury"),
+    ("when I was shovelling this morning I slipped and my back hurts", "fall_with_injury"),
+    ("my hip hurts so much I can't walk", "pain_stops_walking"),
+    ("my arm looks bent", "limb_looks_deformed"),
+    ("my back is in agony", "back_pain_sudden_severe"),
+    ("I got up from bed and my back is agony", "back_pain_sudden_severe"),
+    ("new back pain that won't go away", "back_pain_sudden_severe"),
+    ("my leg is weak since this morning", "legs_weak_now"),
+    ("I'm on the floor", "fall_cannot_get_up"),
 ]
 
 ORDINARY = [
@@ -112,6 +125,12 @@ ORDINARY = [
     "effort 7, pain 2",
     # everyday chat
     "I fell off the wagon with my exercises",
+    "I'm on the floor doing my stretches",
+    "my legs were like jelly after the walk",
+    "my legs feel weak after the class",
+    "my back is rounded, it looks bent in photos",
+    "I tripped on the rug but I'm fine, didn't hurt at all",
+    "what if I fall when nobody is home",
     "I lost my balance a bit during tandem stance but caught the counter",
     "I'm back! did my workout",
     "remind me at 7am on mondays",
@@ -150,9 +169,44 @@ def test_the_tables_are_big_enough_to_mean_something() -> None:
     assert len(ORDINARY) >= 30
 
 
+# A pain report with a cue of injury: the safety question first (the grey zone).
+ASK = [
+    ("slipped on the step yesterday, knee is a bit sore", "ask_pain_after_fall"),
+    ("my knee clunked on the stairs and it aches now", "ask_pain_with_crack"),
+    ("sudden pain in my shoulder when I reached up", "ask_sudden_pain"),
+    ("woke up with pain in my hip", "ask_sudden_pain"),
+    ("my wrist hurts, about a 7", "ask_high_score_key_site"),
+    ("hip pain 7/10 today", "ask_high_score_key_site"),
+]
+NOT_ASK = [
+    "my knee hurts, about a 4",
+    "my shoulder aches a bit after the rows",
+    "scared of falling on the ice, my hip aches",
+    "my knees crack but it doesn't hurt",
+    "I did 10 hip hinges",
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), ASK, ids=[t for t, _ in ASK])
+def test_a_pain_report_with_a_cue_of_injury_asks_first(text: str, rule: str) -> None:
+    matched = default_rules().match_ask(text)
+    assert matched is not None and matched.id == rule
+
+
+@pytest.mark.parametrize("text", NOT_ASK)
+def test_an_ordinary_pain_report_does_not_ask(text: str) -> None:
+    assert default_rules().match_ask(text) is None
+
+
+def test_word_forms_come_from_lemmas_not_lists() -> None:
+    rules = default_rules()
+    assert rules.views("I was falling, it's hurting")[1] == "i be fall its hurt"
+
+
 def test_every_rule_and_every_kind_of_section_5_is_exercised() -> None:
     rules = load_red_flag_rules().rules
     assert {rule.id for rule in rules} == {rule for _, rule in RED_FLAGS}
+    assert {rule.id for rule in load_red_flag_rules().ask_rules} == {rule for _, rule in ASK}
     assert {rule.kind for rule in rules} == {
         "sudden_severe_back_pain", "fall_injury", "crack_pop", "leg_numbness_weakness",
         "bladder_bowel", "chest_pain", "breathless_at_rest", "fainting",

@@ -1,0 +1,71 @@
+"""The red-flag net's decision: the phrase rules, the classifier and the grey zone, in one place.
+
+Order matters and is the clinical priority: a phrase rule or a confident classifier makes a red
+flag (stop, get checked, alert the clinic); a grey-zone cue or an unsure classifier makes the
+coach ask one safety question first; otherwise the message is left to the intent classifier.
+Plain Python: the Rasa component (red_flag_guard.py) only applies the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from bot.nlp.red_flag_classifier import RedFlagClassifier, default_classifier
+from bot.nlp.red_flag_rules import RedFlagRules, default_rules
+
+Decision = Literal["red_flag", "ask"]
+RED_FLAG_INTENT = "red_flag"
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    """What the net decided and which layer decided it (rule ids and kinds, never the words)."""
+
+    decision: Decision
+    layer: Literal["rules", "classifier", "ask_rules", "intent"]
+    rule: str | None
+    kind: str | None
+    score: float
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    rules: RedFlagRules
+    classifier: RedFlagClassifier
+
+    @property
+    def _settings(self) -> dict[str, float]:
+        return {k: float(v) for k, v in (self.rules.settings or {}).items()}
+
+    def assess(self, text: str | None, predicted_intent: str | None = None) -> SafetyVerdict | None:
+        """The verdict for one message; None when it is not a safety matter.
+
+        A doubt (a "what if", someone else, "it doesn't hurt", yesterday's push-ups) caps a
+        match at the safety question, and then only when the classifier agrees it is likely.
+        """
+        settings = self._settings
+        rule = self.rules.match(text)
+        score = self.classifier.score(text)
+        doubt = self.rules.doubt(text)
+        likely = score >= settings["classifier_ask_min"]
+        if rule is not None and doubt is None:
+            return SafetyVerdict("red_flag", "rules", rule.id, rule.kind, score)
+        if score >= settings["classifier_red_flag_min"] and doubt is None:
+            return SafetyVerdict("red_flag", "classifier", None, None, score)
+        if rule is not None and likely:
+            return SafetyVerdict("ask", "rules", rule.id, rule.kind, score)
+        ask = self.rules.match_ask(text)
+        if ask is not None and (doubt is None or likely):
+            return SafetyVerdict("ask", "ask_rules", ask.id, ask.kind, score)
+        if likely and (doubt is None or score >= settings["classifier_red_flag_min"]):
+            return SafetyVerdict("ask", "classifier", None, None, score)
+        if predicted_intent == RED_FLAG_INTENT and settings.get("intent_red_flag_asks", 1.0):
+            return SafetyVerdict("ask", "intent", None, None, score)
+        return None
+
+
+@cache
+def default_net() -> SafetyNet:
+    return SafetyNet(default_rules(), default_classifier())
