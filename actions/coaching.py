@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, say
 from actions.onboarding import answer_words
 from bot.nlp import parsing
-from bot.service import Coach
+from bot.service import Coach, onset_question_needed
 
 
 def _score_or_reask(value: Any, parse: Any, slot: str, response: str,
@@ -120,8 +120,14 @@ class ActionHandlePain(Action):
     ) -> list[EventType]:
         report = _pain_report_message(tracker)
         body_part = tracker.get_slot("body_part") or parsing.parse_body_part(report)
-        reply = await call(dispatcher, Coach.report_pain, chat_id(tracker),
-                           int(tracker.get_slot("pain_score")), body_part, report)
+        score = int(tracker.get_slot("pain_score"))
+        ask_first = onset_question_needed(score, body_part) and not _onset_answered(tracker)
+        # Logged before the question, so a client who never answers it still has it on record.
+        reply = await call(dispatcher, Coach.report_pain, chat_id(tracker), score, body_part,
+                           report, not ask_first)
+        if reply is not None and ask_first:
+            # The slots stay set: action_safety_check_no sees that the score is already logged.
+            return [SlotSet("body_part", body_part), FollowupAction("utter_ask_safety_check")]
         if reply is not None:
             say(dispatcher, reply)
         return [SlotSet("pain_score", None), SlotSet("body_part", None)]
@@ -175,6 +181,18 @@ def _checkin_message(tracker: Tracker) -> str:
 def _pain_report_message(tracker: Tracker) -> str:
     texts = _user_texts(tracker, "report_pain")
     return texts[-1] if texts else latest_text(tracker)
+
+
+def _onset_answered(tracker: Tracker) -> bool:
+    """The client already said "not an injury" about this report (the pain form then asked the
+    score): asking the same question again would be a loop."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_safety_check_no":
+            return True
+        intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+        if event.get("event") == "user" and intent in ("report_pain", "red_flag"):
+            return False
+    return False
 
 
 def _sounds_partial(text: str) -> bool:

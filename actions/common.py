@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -13,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.service import Coach, Reply
+from bot.service import Coach, Reply, chat_number
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,9 +24,7 @@ def coach() -> Coach:
 
 
 def chat_id(tracker: Tracker) -> int:
-    """Telegram chat ids are numbers; other senders (tests, REST) get a stable number."""
-    sender = tracker.sender_id
-    return int(sender) if sender.lstrip("-").isdigit() else zlib.crc32(sender.encode())
+    return chat_number(tracker.sender_id)
 
 
 def first_name(tracker: Tracker) -> str | None:

@@ -2,19 +2,72 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, latest_text
-from bot.service import Coach
+from actions.common import call, chat_id, latest_text, say
+from bot.nlp import CONTENT_DIR, parsing
+from bot.service import Coach, Reply, clinic, messages
 
 MISSES_BEFORE_HUMAN = 2
+REPORT_INTENTS = ("red_flag", "report_pain")
+_PAIN_WORDS = re.compile(r"\b(?:pain\w*|hurt\w*|ache\w*|aching|sore\w*|agony|injur\w*|throbb\w*)\b", re.I)
+
+
+@dataclass(frozen=True)
+class ReportedMessage:
+    """The client's own report behind a red flag or a safety question, with what it named."""
+
+    text: str
+    pain_score: int | None
+    body_part: str | None
+
+    @property
+    def mentions_pain(self) -> bool:
+        return bool(_PAIN_WORDS.search(self.text))
+
+
+def reported_message(tracker: Tracker) -> ReportedMessage:
+    """The newest red-flag or pain message (not a "yes"/"no" answer or a bare score), its pain
+    score (the slot, else the message's pain_score entity) and body part."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    report = next(
+        (e for e in reversed(users)
+         if (e.get("parse_data") or {}).get("intent", {}).get("name") in REPORT_INTENTS
+         and not str(e.get("text") or "").startswith("/")),
+        None,
+    )
+    text = str(report.get("text") or "") if report else latest_text(tracker)
+    entities = (report.get("parse_data") or {}).get("entities", []) if report else []
+    score = tracker.get_slot("pain_score")
+    if score is None:
+        said = next((e.get("value") for e in entities if e.get("entity") == "pain_score"), None)
+        score = _score(said)
+    body_part = tracker.get_slot("body_part") or parsing.parse_body_part(text)
+    return ReportedMessage(text=text, pain_score=None if score is None else int(score), body_part=body_part)
+
+
+def _score(value: object) -> int | None:
+    try:
+        return parsing.parse_pain_score(str(value)) if value is not None else None
+    except parsing.ScoreOutOfRange:
+        return None
 
 
 class ActionRecordRedFlag(Action):
-    """After utter_red_flag (sent by Rasa itself, so it arrives even if we are down)."""
+    """After utter_red_flag (sent by Rasa itself, so it arrives even if we are down).
+
+    After a "yes" to the safety question, what is recorded (and quoted to the clinic) is the
+    message that raised the question, not the "yes"; a pain score said with it is kept too.
+    """
 
     def name(self) -> str:
         return "action_record_red_flag"
@@ -22,8 +75,44 @@ class ActionRecordRedFlag(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        await call(dispatcher, Coach.record_red_flag, chat_id(tracker), latest_text(tracker))
-        return []
+        report = reported_message(tracker)
+        await call(dispatcher, Coach.record_red_flag, chat_id(tracker), report.text,
+                   report.pain_score, report.body_part)
+        return [SlotSet("pain_score", None), SlotSet("body_part", None)]
+
+
+class ActionSafetyCheckNo(Action):
+    """"No, it's my usual ache": carry on with the pain flow, with the answer on record.
+
+    A pain score already logged (the question came from a high score) gets today's plan; a
+    message that named a score is logged now; a pain without a score gets the pain question.
+    """
+
+    def name(self) -> str:
+        return "action_safety_check_no"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        report = reported_message(tracker)
+        client = chat_id(tracker)
+        reset = [SlotSet("pain_score", None), SlotSet("body_part", None)]
+        if tracker.get_slot("pain_score") is not None:  # logged before the question was asked
+            plan = await call(dispatcher, Coach.todays_plan, client)
+            if plan is not None:
+                say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{plan.text}", plan.buttons))
+            return reset
+        if report.pain_score is not None:
+            reply = await call(dispatcher, Coach.report_pain, client, report.pain_score,
+                               report.body_part, f"{report.text} (not an injury, said the client)")
+            if reply is not None:
+                say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
+            return reset
+        if report.body_part is not None or report.mentions_pain:
+            dispatcher.utter_message(text=messages()["safety_check_no"])
+            return [*reset, SlotSet("body_part", report.body_part), FollowupAction("pain_form")]
+        dispatcher.utter_message(text=messages()["safety_check_no_other"].format(phone=clinic()["phone"]))
+        return reset
 
 
 class ActionRequestHuman(Action):
@@ -40,7 +129,8 @@ class ActionRequestHuman(Action):
 
 
 class ActionFallback(Action):
-    """Says what the coach can do; after two misses in a row, offers a person."""
+    """When unsure: the likeliest meanings as buttons ("did you mean"); with no likely meaning,
+    what the coach can do; after two misses in a row, a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -50,9 +140,40 @@ class ActionFallback(Action):
     ) -> list[EventType]:
         if _misses_in_a_row(tracker) >= MISSES_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_offer_human")
+            return []
+        choices = did_you_mean(tracker.latest_message)
+        if choices:
+            content = clarify_texts()
+            buttons = [*choices, content["something_else"]]
+            dispatcher.utter_message(text=content["question"], buttons=buttons)
         else:
             dispatcher.utter_message(response="utter_default")
         return []
+
+
+@cache
+def clarify_texts() -> dict[str, Any]:
+    return dict(yaml.safe_load((CONTENT_DIR / "clarify.yml").read_text(encoding="utf-8")))
+
+
+def did_you_mean(parse: dict[str, Any]) -> list[dict[str, str]]:
+    """Buttons for the likeliest meanings the NLU ranked, most likely first (at most
+    `max_choices`); an FAQ guess becomes its topic's plain question."""
+    content = clarify_texts()
+    faq_ranking = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
+    choices: list[dict[str, str]] = []
+    for entry in parse.get("intent_ranking") or []:
+        name = str(entry.get("name"))
+        if name == "faq" and faq_ranking:
+            topic = str(faq_ranking[0].get("intent_response_key", "")).removeprefix("faq/")
+            button = content["faq"].get(topic)
+        else:
+            button = content["intents"].get(name)
+        if button and button not in choices:
+            choices.append(dict(button))
+        if len(choices) == int(content["max_choices"]):
+            break
+    return choices
 
 
 def _misses_in_a_row(tracker: Tracker) -> int:

@@ -58,7 +58,7 @@ def outcome(red_flags: list[str], traps: list[str], verdicts_rf: list[SafetyVerd
         recall_full=share([v is not None and v.decision == "red_flag" for v in verdicts_rf]),
         traps_full=share([v is not None and v.decision == "red_flag" for v in verdicts_trap]),
         traps_ask=share([v is not None and v.decision == "ask" for v in verdicts_trap]),
-        missed=tuple(t for t, v in zip(red_flags, verdicts_rf) if v is None),
+        missed=tuple(t for t, v in zip(red_flags, verdicts_rf, strict=True) if v is None),
     )
 
 
@@ -97,14 +97,15 @@ def tune(folds: int = 5) -> dict[str, float]:
     lowest 1 %, the red-flag threshold lets at most 2 % of the hand-written traps through."""
     examples = training_examples()
     texts, labels = np.array(examples.texts, dtype=object), np.array(examples.labels)
-    dedicated_traps = set(dedicated_examples().texts) - {t for t, y in zip(examples.texts, examples.labels) if y}
+    own = dedicated_examples()
+    dedicated_traps = {t for t, y in zip(own.texts, own.labels, strict=True) if not y}
     scores = np.zeros(len(texts))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=2026).split(texts, labels):
         model = RedFlagClassifier.train(
             type(examples)(tuple(texts[train]), tuple(bool(y) for y in labels[train])))
         scores[test] = model.scores(list(texts[test]))
     positives = np.sort(scores[labels])
-    traps = np.sort([s for t, s in zip(texts, scores) if t in dedicated_traps])
+    traps = np.sort([s for t, s in zip(texts, scores, strict=True) if t in dedicated_traps])
     return {
         "classifier_ask_min": float(positives[int(0.01 * len(positives))]),
         "classifier_red_flag_min": float(traps[int(0.98 * len(traps))]),

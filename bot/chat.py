@@ -46,7 +46,12 @@ class TerminalChat:
             self.exchange(self._resolve_button(text))
 
     def _resolve_button(self, text: str) -> str:
+        """A button's own title picks it ("2" on [1] 2 [2] 3 is the button titled 2); otherwise
+        a number picks by position."""
         choice = text.strip()
+        by_title = [b for b in self.buttons if b["title"].strip().lower() == choice.lower()]
+        if by_title:
+            return by_title[0]["payload"]
         if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
             return self.buttons[int(choice) - 1]["payload"]
         return command_payload(choice) or text
@@ -62,7 +67,17 @@ class TerminalChat:
         self.buttons = []
         for reply in replies:
             self._show(reply)
+        if not any((r.get("custom") or {}).get("red_flag") for r in replies):
+            self._remind_open_red_flag()
         print()
+
+    def _remind_open_red_flag(self) -> None:
+        """As on Telegram: while a red flag is open, every reply ends with the reminder."""
+        from bot.service import chat_number, default_coach
+
+        notice = default_coach().open_red_flag_notice(chat_number(self.sender))
+        if notice:
+            print(f"Coach: {notice}")
 
     def _show(self, reply: dict[str, Any]) -> None:
         if reply.get("text"):

@@ -4,7 +4,8 @@ Alerts are rows (bot.service creates them). A sender claims one (a committed con
 sends it, then marks it notified. A failed send gives the claim back, so the next round retries;
 a sender that dies mid-send leaves a claim that goes stale after STALE_CLAIM and is taken over.
 The one duplicate this allows — Telegram got the message but the mark was never written — is
-better than a red flag nobody saw.
+better than a red flag nobody saw. In clinic hours, an alert nobody has marked handled is sent
+again after a while (RepeatPolicy, from bot/content/clinic.yml), until someone does.
 
 The message says who, what and when (in the client's time zone) and what the client logged
 lately: check-ins and their own words from symptom reports, read from the session database.
@@ -19,9 +20,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import yaml
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -40,6 +43,7 @@ RECENT_DAYS = 14
 RECENT_ITEMS = 5
 DETAIL_MAX = 500
 QUOTED_KINDS = ("red_flag", "human_request")  # their detail is what the client wrote
+CLINIC_FILE = Path(__file__).resolve().parent.parent / "content" / "clinic.yml"
 
 
 def utc_now() -> datetime:
@@ -121,6 +125,34 @@ class _Outgoing:
     text: str
 
 
+@dataclass(frozen=True)
+class RepeatPolicy:
+    """When an unhandled alert is sent again (bot/content/clinic.yml `alert_repeat`)."""
+
+    after: timedelta
+    kinds: tuple[str, ...]
+    zone: ZoneInfo
+    weekdays: frozenset[int]
+    opens: time
+    closes: time
+
+    @classmethod
+    def from_clinic(cls) -> RepeatPolicy:
+        data = yaml.safe_load(CLINIC_FILE.read_text(encoding="utf-8"))["alert_repeat"]
+        return cls(
+            after=timedelta(minutes=int(data["after_minutes"])),
+            kinds=tuple(data["kinds"]),
+            zone=ZoneInfo(data["timezone"]),
+            weekdays=frozenset(int(d) for d in data["weekdays"]),
+            opens=time.fromisoformat(data["opens"]),
+            closes=time.fromisoformat(data["closes"]),
+        )
+
+    def in_hours(self, now: datetime) -> bool:
+        local = now.astimezone(self.zone)
+        return local.weekday() in self.weekdays and self.opens <= local.time() < self.closes
+
+
 class AlertDispatcher:
     """Sends undelivered alerts to the coach chat, oldest first."""
 
@@ -132,12 +164,14 @@ class AlertDispatcher:
         *,
         clock: Callable[[], datetime] = utc_now,
         stale_after: timedelta = STALE_CLAIM,
+        repeat: RepeatPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.bot = bot
         self.coach_chat_id = coach_chat_id
         self.clock = clock
         self.stale_after = stale_after
+        self.repeat = repeat or RepeatPolicy.from_clinic()
 
     async def dispatch(self) -> int:
         """Send every deliverable alert; returns how many were sent.
@@ -147,7 +181,7 @@ class AlertDispatcher:
         Database errors are raised.
         """
         sent = 0
-        while (outgoing := await asyncio.to_thread(self._claim)) is not None:
+        while (outgoing := await asyncio.to_thread(self._claim_next)) is not None:
             try:
                 await self.bot.send_message(
                     self.coach_chat_id, outgoing.text, reply_markup=handled_button(outgoing.alert_id)
@@ -162,11 +196,21 @@ class AlertDispatcher:
             sent += 1
         return sent
 
-    def _claim(self) -> _Outgoing | None:
+    def _claim_next(self) -> _Outgoing | None:
+        """A new alert first; then, in clinic hours, one that nobody has handled in time."""
         now = self.clock()
         with unit_of_work(self.engine) as s:
             alert = store.claim_next_alert(s, now, self.stale_after)
-            return None if alert is None else _Outgoing(alert.id, alert_text(s, alert, now))
+            if alert is not None:
+                return _Outgoing(alert.id, alert_text(s, alert, now))
+            if not self.repeat.in_hours(now):
+                return None
+            alert = store.claim_next_repeat(s, now, self.repeat.after, self.stale_after, self.repeat.kinds)
+            if alert is None:
+                return None
+            minutes = int((now - alert.at).total_seconds() // 60)
+            heading = coach_texts()["alert"]["repeat"].format(minutes=minutes)
+            return _Outgoing(alert.id, f"{heading}\n\n{alert_text(s, alert, now)}")
 
     def _run(self, work: Callable[[Session], None]) -> None:
         with unit_of_work(self.engine) as s:

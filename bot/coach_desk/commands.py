@@ -56,6 +56,12 @@ class CoachCommands:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock
+        self._cleared: list[int] = []  # clients whose red flag a command cleared: they are told
+
+    def take_cleared(self) -> list[int]:
+        """The chats cleared to train again since the last call (the desk tells each client)."""
+        cleared, self._cleared = self._cleared, []
+        return cleared
 
     def run(self, text: str, coach: str, bot_username: str | None = None) -> str:
         """The reply to one command from the coach chat; `coach` is who sent it."""
@@ -106,6 +112,7 @@ class CoachCommands:
                                             name=client.display_name or client.chat_id, by=coach)
             if alert.kind == "red_flag":
                 reply += " " + texts["handled_cleared"].format(name=client.display_name or client.chat_id)
+                self._cleared.append(client.chat_id)
             return reply
 
         return self._work(work)
@@ -129,6 +136,7 @@ class CoachCommands:
             name = client.display_name or "?"
             if not cleared and not flagged:
                 return texts["nothing_to_clear"].format(name=name, chat_id=chat_id)
+            self._cleared.append(chat_id)
             return texts["cleared"].format(name=name, chat_id=chat_id, count=cleared, alerts=len(flagged))
 
         return self._work(work)

@@ -23,6 +23,7 @@ from telegram.error import TelegramError
 
 from bot.coach_desk.alerts import AlertDispatcher, utc_now
 from bot.coach_desk.commands import CoachCommands, parse_command
+from bot.coach_desk.texts import coach_texts
 from bot.telegram.formatting import split_text
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,16 @@ class CoachDesk:
         for chunk in split_text(reply):
             await self.bot.send_message(self.coach_chat_id, chunk)
         logger.info("Coach command /%s answered", parse_command(text)[0][:32])
+        await self._tell_cleared_clients()
         return True
+
+    async def _tell_cleared_clients(self) -> None:
+        """A client the clinic cleared to train again hears it at once."""
+        for chat_id in self.commands.take_cleared():
+            try:
+                await self.bot.send_message(chat_id, coach_texts()["client"]["cleared"])
+            except TelegramError as exc:
+                logger.error("Could not tell chat %s it was cleared: %s", chat_id, type(exc).__name__)
 
     async def notify_pending(self) -> int:
         """Deliver pending alerts; never raises (the coach-desk loop retries what fails here)."""

@@ -51,6 +51,40 @@ def claim_next_alert(s: Session, now: datetime, stale_after: timedelta) -> Coach
     return None
 
 
+def claim_next_repeat(
+    s: Session, now: datetime, repeat_after: timedelta, stale_after: timedelta, kinds: tuple[str, ...]
+) -> CoachAlert | None:
+    """Claim the oldest open alert of `kinds` last sent more than `repeat_after` ago.
+
+    The same conditional UPDATE as a first delivery: of several senders, one wins; marking it
+    notified again restarts its clock.
+    """
+    condition = (
+        CoachAlert.handled_at.is_(None),
+        CoachAlert.kind.in_(kinds),
+        CoachAlert.notified_at.is_not(None),
+        CoachAlert.notified_at < now - repeat_after,
+        or_(CoachAlert.notify_claimed_at.is_(None),
+            CoachAlert.notify_claimed_at <= CoachAlert.notified_at,
+            CoachAlert.notify_claimed_at < now - stale_after),
+    )
+    candidates = s.execute(
+        select(CoachAlert.id).where(*condition).order_by(CoachAlert.at, CoachAlert.id).limit(10)
+    ).scalars()
+    for alert_id in list(candidates):
+        taken = s.execute(
+            update(CoachAlert)
+            .where(CoachAlert.id == alert_id, *condition)
+            .values(notify_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            return s.execute(
+                select(CoachAlert).where(CoachAlert.id == alert_id).options(joinedload(CoachAlert.client))
+            ).scalar_one()
+    return None
+
+
 def mark_alert_notified(s: Session, alert_id: int, now: datetime) -> None:
     s.execute(
         update(CoachAlert)

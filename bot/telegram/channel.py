@@ -113,7 +113,8 @@ class TelegramInput(InputChannel):
         desk = coach_desk.CoachDesk(engine, bot, coach_chat_id) if coach_chat_id is not None else None
         self.engine = engine
         self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk,
-                                     record_red_flag=self._record_red_flag)
+                                     record_red_flag=self._record_red_flag,
+                                     red_flag_notice=self._red_flag_notice)
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None
@@ -122,6 +123,11 @@ class TelegramInput(InputChannel):
         from bot.service import Coach  # lazy: the coaching service loads its content and charts
 
         Coach(self.engine).record_red_flag(chat_id, text)
+
+    def _red_flag_notice(self, chat_id: int) -> str | None:
+        from bot.service import Coach
+
+        return Coach(self.engine).open_red_flag_notice(chat_id)
 
     def get_output_channel(self) -> TelegramOutput:
         """A fresh output for one conversation turn (no network I/O: Rasa calls this from

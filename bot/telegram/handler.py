@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 RecordRedFlag = Callable[[int, str], None]  # chat id, the client's words (blocking)
+RedFlagNotice = Callable[[int], "str | None"]  # chat id -> the open-red-flag reminder (blocking)
 CHANNEL_NAME = "telegram"
 APOLOGY_MEMORY = 1024
 
@@ -51,9 +52,11 @@ class UpdateHandler:
         make_output: Callable[[], TelegramOutput],
         coach_desk: CoachDesk | None = None,
         record_red_flag: RecordRedFlag | None = None,
+        red_flag_notice: RedFlagNotice | None = None,
     ) -> None:
         self.bot = bot
         self.record_red_flag = record_red_flag
+        self.red_flag_notice = red_flag_notice
         self.coach_desk = coach_desk  # the clinic's chat: coach commands, alert delivery
         self.store = store
         self.texts = texts
@@ -110,16 +113,30 @@ class UpdateHandler:
             return
         if not await self._enrolled(inbound):
             return
+        gave_red_flag_advice = False
         if inbound.kind is Kind.NON_TEXT:
             await self._say(inbound.chat_id, self.texts.non_text)
         elif inbound.kind is Kind.UNKNOWN_COMMAND:
             await self._say(inbound.chat_id, self.texts.unknown_command)
         else:
+            if inbound.caption:
+                await self._say(inbound.chat_id, self.texts.caption_note)
             if inbound.truncated:
                 logger.debug("Update %s: text over the limit, first part passed on",
                              inbound.update_id)
                 await self._say(inbound.chat_id, self.texts.long_message)
-            await self._converse(inbound, on_new_message)
+            gave_red_flag_advice = await self._converse(inbound, on_new_message)
+        if not gave_red_flag_advice:
+            await self._remind_open_red_flag(inbound.chat_id)
+
+    async def _remind_open_red_flag(self, chat_id: int) -> None:
+        """While a red flag is open, every reply ends with the reminder that no exercise is
+        planned until the clinic clears it, and how to reach the clinic."""
+        if self.red_flag_notice is None:
+            return
+        notice = await asyncio.to_thread(self.red_flag_notice, chat_id)
+        if notice:
+            await self._say(chat_id, notice)
 
     async def _enrolled(self, inbound: Inbound) -> bool:
         """The gate before Rasa; tells a chat that isn't enrolled how to reach the clinic."""
@@ -134,7 +151,8 @@ class UpdateHandler:
         await self._say(inbound.chat_id, self.texts.invite_invalid)
         return False
 
-    async def _converse(self, inbound: Inbound, on_new_message: OnNewMessage) -> None:
+    async def _converse(self, inbound: Inbound, on_new_message: OnNewMessage) -> bool:
+        """One turn through Rasa; True when it gave the red-flag advice itself."""
         await self._best_effort(
             "sendChatAction", self.bot.send_chat_action(inbound.chat_id, ChatAction.TYPING))
         output = self.make_output()
@@ -162,6 +180,7 @@ class UpdateHandler:
             logger.error("Update %s for chat %s: Rasa sent no reply", inbound.update_id,
                          inbound.chat_id)
             await self._apologise(inbound, self.texts.error)
+        return output.red_flag
 
     async def _database_down(self, inbound: Inbound, exc: SQLAlchemyError) -> None:
         """A database is down: the update is kept, and the client hears that rather than silence."""

@@ -40,6 +40,7 @@ class ChannelTexts:
     invite_invalid: str
     group_refused: str
     non_text: str
+    caption_note: str
     unknown_command: str
     long_message: str
     error: str
@@ -62,6 +63,7 @@ class ChannelTexts:
             invite_invalid=data["invite_invalid"].format(**contact),
             group_refused=data["group_refused"],
             non_text=data["non_text"],
+            caption_note=data["caption_note"],
             unknown_command=data["unknown_command"].format(commands=listing),
             long_message=data["long_message"],
             error=data["error"],

@@ -42,6 +42,7 @@ class Inbound:
     invite_code: str | None = None
     button: ButtonPress | None = None
     truncated: bool = False
+    caption: bool = False  # the text is a photo's, video's or document's caption
 
     @property
     def private(self) -> bool:
@@ -80,6 +81,12 @@ def parse_update(update: Update, commands: Mapping[str, Command]) -> Inbound | N
     if message.text is None:
         if message.effective_attachment is None:
             return None  # a service message (member joined, pinned, ...)
+        # A caption is what the client wrote: it goes through the same understanding (a red
+        # flag in a photo's caption is a red flag). Never a command or an intent payload.
+        caption = (message.caption or "").strip().lstrip("/").strip()
+        if caption:
+            return Inbound(**base, kind=Kind.TEXT, text=caption[:MAX_TEXT_TO_RASA],
+                           truncated=len(caption) > MAX_TEXT_TO_RASA, caption=True)
         return Inbound(**base, kind=Kind.NON_TEXT)
     # Stripped first: Rasa strips too, and " /red_flag" must not reach it as an intent.
     text = message.text.strip()

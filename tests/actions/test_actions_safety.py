@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -28,7 +29,8 @@ async def test_a_red_flag_alerts_the_clinic_and_stops_todays_workout(
     onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
 ) -> None:
     flag = make_tracker("I fell and heard a crack in my back", "red_flag")
-    assert await ActionRecordRedFlag().run(dispatcher, flag, domain) == []
+    events = await ActionRecordRedFlag().run(dispatcher, flag, domain)
+    assert events == [SlotSet("pain_score", None), SlotSet("body_part", None)]
     assert said() == []  # utter_red_flag comes from Rasa itself, so it arrives even if we are down
     assert alerts(onboarded) == [("red_flag", "I fell and heard a crack in my back")]
 
@@ -92,3 +94,23 @@ async def test_a_miss_after_an_understood_message_starts_counting_again(
     ])
     await ActionFallback().run(dispatcher, tracker, domain)
     assert said() == ["utter_default"]
+
+
+async def test_an_unsure_parse_offers_the_likeliest_meanings_as_buttons(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict
+) -> None:
+    tracker = make_tracker("did the lakewalk thing and my hip was grumbly", "nlu_fallback")
+    tracker.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.45}, {"name": "checkin_done", "confidence": 0.4},
+        {"name": "report_pain", "confidence": 0.3}, {"name": "greet", "confidence": 0.1},
+        {"name": "faq", "confidence": 0.1}, {"name": "ask_progress", "confidence": 0.05},
+    ]
+    tracker.latest_message["response_selector"] = {
+        "faq": {"ranking": [{"intent_response_key": "faq/walking_enough", "confidence": 0.5}]}}
+    await ActionFallback().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["text"] == "I'm not sure I understood. Did you mean one of these?"
+    assert [(b["title"], b["payload"]) for b in message["buttons"]] == [
+        ("Log a session", "/checkin_done"), ("Report pain", "/report_pain"),
+        ("Is walking enough?", "is walking enough for my bones?"), ("Something else", "/ask_capabilities"),
+    ]

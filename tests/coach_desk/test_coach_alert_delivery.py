@@ -79,10 +79,11 @@ async def test_a_restarted_dispatcher_sends_nothing_twice(db_engine: Engine, fak
     async with make_bot(fake.token, fake.base_url) as first:
         assert await _dispatcher(db_engine, first).dispatch() == 1
     # A new process: new Bot, new dispatcher, the same database.
+    # (Within the repeat interval: an unhandled alert is sent again only after it.)
     async with make_bot(fake.token, fake.base_url) as second:
-        assert await _dispatcher(db_engine, second, NOW + timedelta(hours=1)).dispatch() == 0
+        assert await _dispatcher(db_engine, second, NOW + timedelta(minutes=5)).dispatch() == 0
         Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "still waiting")
-        assert await _dispatcher(db_engine, second, NOW + timedelta(hours=1)).dispatch() == 1
+        assert await _dispatcher(db_engine, second, NOW + timedelta(minutes=5)).dispatch() == 1
     texts = fake.texts_to(COACH_CHAT)
     assert len(texts) == 2 and "please call me" in texts[0] and "still waiting" in texts[1]
 
@@ -170,3 +171,40 @@ async def test_notify_pending_sends_at_once_and_needs_a_coach_chat(
     assert await notify_pending(db_engine, bot, COACH_CHAT) == 1
     [text] = fake.texts_to(COACH_CHAT)
     assert "Who: Ruth (chat 4100000001)" in text and "“my legs went numb”" in text
+
+
+async def test_an_unhandled_alert_is_sent_again_in_clinic_hours_and_a_handled_one_is_not(
+    db_engine: Engine, fake: FakeTelegram, bot: Bot
+) -> None:
+    """Issue 12: nothing dismissed quietly. A fake clock walks past the repeat interval."""
+    enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
+    enrol(db_engine, OTTO, "Otto", NOW - timedelta(days=30))
+    Coach(db_engine, clock=lambda: NOW).record_red_flag(RUTH, "I fell and my hip hurts badly")
+    Coach(db_engine, clock=lambda: NOW).record_red_flag(OTTO, "I passed out in the shower")
+    assert await _dispatcher(db_engine, bot).dispatch() == 2
+    ruth_alert, otto_alert = _alerts(db_engine)
+    with unit_of_work(db_engine) as s:
+        repo_alert = s.get(CoachAlert, otto_alert.id)
+        repo_alert.handled_at, repo_alert.handled_by = NOW + timedelta(minutes=5), "Sue"
+
+    assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=14)).dispatch() == 0
+    assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=16)).dispatch() == 1
+    repeat = fake.texts_to(COACH_CHAT)[-1]
+    assert repeat.startswith("🔁 Still open after 16 minutes")
+    assert "Ruth" in repeat and f"Alert #{ruth_alert.id}" in repeat
+    # once sent again, the clock starts over; still unhandled, it comes back 15 minutes later
+    assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=20)).dispatch() == 0
+    assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=32)).dispatch() == 1
+    assert all("Otto" not in text for text in fake.texts_to(COACH_CHAT)[2:])
+
+
+async def test_outside_clinic_hours_an_unhandled_alert_waits(
+    db_engine: Engine, fake: FakeTelegram, bot: Bot
+) -> None:
+    evening = datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc)  # 17:30 in Duluth: closed
+    enrol(db_engine, RUTH, "Ruth", evening - timedelta(days=30))
+    Coach(db_engine, clock=lambda: evening).record_red_flag(RUTH, "chest pain")
+    assert await _dispatcher(db_engine, bot, evening).dispatch() == 1
+    assert await _dispatcher(db_engine, bot, evening + timedelta(hours=2)).dispatch() == 0
+    next_morning = datetime(2026, 11, 26, 14, 5, tzinfo=timezone.utc)  # Thu 08:05 in Duluth
+    assert await _dispatcher(db_engine, bot, next_morning).dispatch() == 1

@@ -14,6 +14,7 @@ from bot.coach_desk.store import allowed_chats, invites
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
+from bot.coach_desk.texts import coach_texts
 from bot.service import Coach
 from bot.telegram.texts import default_texts
 from tests.coach_desk.conftest import COACH_CHAT
@@ -68,6 +69,9 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
         handled = await _coach_says(fake, f"/handled {alert.id}")
         assert handled == f"Alert #{alert.id} (red flag, Ruth) marked handled by Ada. Ruth is cleared to train again."
         assert _open_alerts(db_engine) == [] and _red_flags(db_engine, RUTH) == 0
+        # The client hears it at once (issue 16: clearing sends the client a message).
+        await fake.wait_for("sendMessage", chat_id=RUTH)
+        assert fake.texts_to(RUTH) == [coach_texts()["client"]["cleared"]]
         assert "already handled by Ada" in await _coach_says(fake, f"/handled {alert.id}")
         assert await _coach_says(fake, "/handled 999999") == "There is no alert #999999."
 
@@ -75,6 +79,8 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
         cleared = await _coach_says(fake, f"/clear {RUTH}")
         assert cleared.startswith(f"Ruth (chat {RUTH}): 1 red flag(s) cleared, 1 alert(s) closed.")
         assert _red_flags(db_engine, RUTH) == 0 and _open_alerts(db_engine) == []
+        await fake.wait_for("sendMessage", 2, chat_id=RUTH)
+        assert fake.texts_to(RUTH) == [coach_texts()["client"]["cleared"]] * 2
 
         invite = await _coach_says(fake, "/invite")
         with unit_of_work(db_engine) as s:
@@ -139,11 +145,14 @@ async def test_coach_commands_from_any_other_chat_do_nothing_special(
         for n, text in enumerate(["/alerts", f"/handled {alert.id}", f"/clear {RUTH}", "/invite",
                                   f"/allow {NEWCOMER}", "/report"], start=1):
             fake.queue_update(tg.text_message(RUTH, text))
-            await fake.wait_for("sendMessage", n, chat_id=RUTH)
+            await fake.wait_for("sendMessage", 2 * n, chat_id=RUTH)
         fake.queue_update(tg.group_message(-555, "/alerts"))
         await fake.wait_for("sendMessage", chat_id=-555)
 
-    assert fake.texts_to(RUTH) == [TEXTS.unknown_command] * 6
+    # Ruth's red flag is open, so each answer ends with the reminder (issue 12).
+    notice = Coach(db_engine).open_red_flag_notice(RUTH)
+    assert notice is not None and "(218) 555-0142" in notice
+    assert fake.texts_to(RUTH) == [TEXTS.unknown_command, notice] * 6
     assert fake.texts_to(-555) == [TEXTS.group_refused]
     assert [a.id for a in _open_alerts(db_engine)] == [alert.id]
     assert _red_flags(db_engine, RUTH) == 1

@@ -108,7 +108,7 @@ def test_a_message_with_no_intent_yet_still_gets_red_flag(guard: RedFlagGuard) -
 
 
 def test_a_grey_zone_message_is_a_red_flag_that_asks_first(guard: RedFlagGuard) -> None:
-    [message] = guard.process([_classified("slipped on the step yesterday, knee is a bit sore",
+    [message] = guard.process([_classified("sudden pain in my shoulder when I reached up",
                                            "report_pain", 0.8)])
     assert message.get("intent") == {"name": "red_flag", "confidence": 0.6}
     assert message.get("red_flag_guard")["decision"] == "ask"

@@ -179,6 +179,18 @@ async def test_non_text_gets_the_text_only_reply_and_no_rasa_call(
     assert tiny_bot.messages == []
 
 
+async def test_a_captioned_photo_is_understood_with_a_note_that_the_picture_is_not_seen(
+    polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot
+) -> None:
+    fake.queue_update(tg.photo(CLIENT, caption="I fell down the stairs, this is my wrist, it looks bent"))
+
+    await fake.wait_for("sendMessage", 2, chat_id=CLIENT)
+
+    assert tiny_bot.texts == ["I fell down the stairs, this is my wrist, it looks bent"]
+    assert fake.texts_to(CLIENT) == [
+        TEXTS.caption_note, "echo: I fell down the stairs, this is my wrist, it looks bent"]
+
+
 async def test_edited_messages_are_ignored_on_purpose(
     polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot
 ) -> None:

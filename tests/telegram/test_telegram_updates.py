@@ -82,8 +82,12 @@ def test_media_is_non_text(factory: Any) -> None:
     assert parse(factory(3)).kind is Kind.NON_TEXT
 
 
-def test_a_photo_caption_is_still_not_read() -> None:
-    assert parse(tg.photo(3, caption="my knee")).kind is Kind.NON_TEXT
+def test_a_photo_caption_is_read_as_text_and_never_as_a_command() -> None:
+    inbound = parse(tg.photo(3, caption="  I fell down the stairs, my wrist looks bent "))
+    assert (inbound.kind, inbound.text, inbound.caption) == (
+        Kind.TEXT, "I fell down the stairs, my wrist looks bent", True)
+    assert parse(tg.photo(3, caption="/red_flag")).text == "red_flag"
+    assert parse(tg.photo(3, caption="   ")).kind is Kind.NON_TEXT
 
 
 def test_edited_messages_and_service_messages_are_ignored() -> None:

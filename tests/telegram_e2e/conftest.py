@@ -30,7 +30,7 @@ from tests.support.fake_telegram import FakeTelegramThread
 
 TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"  # shaped like a real one; only the fake knows it
 # Private chats on ALLOWED_CHAT_IDS (one per test, so tests don't see each other's conversation).
-ALLOWED = tuple(range(7_100_001, 7_100_013))
+ALLOWED = tuple(range(7_100_001, 7_100_041))
 _allowed = iter(ALLOWED)
 _strangers = itertools.count(7_200_001)  # chats nobody enrolled
 TURN_TIMEOUT = 60.0  # a loaded 2-core machine, and up to a few seconds of 429 back-off
@@ -192,6 +192,9 @@ def onboarding_answers() -> list[tuple[str, str, str]]:
     return [
         ("press", "I agree", r"(?i)strength training"),
         ("press", "New to strength training", r"(?i)spine|vertebra"),
+        ("press", "No", r"(?i)12 weeks"),
+        ("press", "No", r"(?i)two or more bones"),
+        ("press", "No", r"(?i)lost height"),
         ("press", "No", r"(?i)fallen"),
         ("press", "None", r"(?i)steady"),
         ("press", "Okay", r"(?i)pain"),
