@@ -16,12 +16,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, first_name, latest_text, say
 from bot.nlp import parsing
-from bot.service import Coach, ProfileAnswers, Reply, messages
+from bot.service import SCREENING, Coach, ProfileAnswers, Reply, messages
 
 PROFILE_SLOTS = (
-    "consent", "experience", "vertebral_fracture", "falls_last_year", "balance_confidence",
-    "pain_today", "sessions_per_week", "training_days", "reminder_time", "equipment",
+    "consent", "experience", "vertebral_fracture", *SCREENING, "falls_last_year",
+    "balance_confidence", "pain_today", "sessions_per_week", "training_days", "reminder_time",
+    "equipment",
 )
+UNSURE = "unsure"  # "not sure": played safe as a yes, worded as a possibility
 # Which slots a "change my …" message re-asks; anything else re-asks the whole profile.
 EDITABLE = {
     "training_days": ("day", "days", "weekday", "schedule"),
@@ -109,16 +111,26 @@ class ValidateOnboardingForm(FormValidationAction):
         choice = match_choice(str(value), answer_words()["experience"])
         return {"experience": choice} if choice else self._reask(dispatcher, "experience")
 
+    def _yes_no_unsure(self, slot: str, value: Any, dispatcher: CollectingDispatcher
+                       ) -> dict[str, Any]:
+        answer = yes_no_unsure(str(value))
+        return {slot: answer} if answer is not None else self._reask(dispatcher, slot)
+
     def validate_vertebral_fracture(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        text = str(value).lower()
-        # "Not sure" is treated like "yes": the spine-safe plan until the clinic says otherwise.
-        if "sure" in text or "know" in text or "maybe" in text:
-            return {"vertebral_fracture": True}
-        answer = parsing.parse_yes_no(text)
-        if answer is None:
-            return self._reask(dispatcher, "vertebral_fracture")
-        return {"vertebral_fracture": answer}
+        return self._yes_no_unsure("vertebral_fracture", value, dispatcher)
+
+    def validate_recent_fracture(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._yes_no_unsure("recent_fracture", value, dispatcher)
+
+    def validate_several_fractures(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._yes_no_unsure("several_fractures", value, dispatcher)
+
+    def validate_height_loss_or_curve(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return self._yes_no_unsure("height_loss_or_curve", value, dispatcher)
 
     def validate_falls_last_year(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
@@ -166,6 +178,29 @@ class ValidateOnboardingForm(FormValidationAction):
         return {"equipment": sorted(kit)}
 
 
+class ActionSaveScreeningAnswer(Action):
+    """A screening button at /today (a client onboarded before the questions): store the answer,
+    then the next question or today's plan."""
+
+    def name(self) -> str:
+        return "action_save_screening_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        value = next(tracker.get_latest_entity_values("screening"), None) or ""
+        question, _, answer = str(value).partition(":")
+        parsed = _answered(yes_no_unsure(answer))
+        if question not in SCREENING or parsed is None:
+            # Not a button we sent: ask again from the start of what is still open.
+            reply = await call(dispatcher, Coach.todays_plan, chat_id(tracker))
+        else:
+            reply = await call(dispatcher, Coach.answer_screening, chat_id(tracker), question, parsed)
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
 class ActionSaveProfile(Action):
     def name(self) -> str:
         return "action_save_profile"
@@ -177,9 +212,12 @@ class ActionSaveProfile(Action):
             dispatcher.utter_message(response="utter_onboarding_declined")
             return [SlotSet(slot, None) for slot in PROFILE_SLOTS]
         hh, mm = (int(x) for x in tracker.get_slot("reminder_time").split(":"))
+        spine = tracker.get_slot("vertebral_fracture")
         answers = ProfileAnswers(
             experience=tracker.get_slot("experience"),
-            vertebral_fracture=bool(tracker.get_slot("vertebral_fracture")),
+            vertebral_fracture=bool(spine),
+            vertebral_fracture_unsure=spine == UNSURE,
+            **{q: _answered(tracker.get_slot(q)) for q in SCREENING},
             falls_last_year=int(tracker.get_slot("falls_last_year")),
             balance_confidence=tracker.get_slot("balance_confidence"),
             pain_today=int(tracker.get_slot("pain_today")),
@@ -194,6 +232,19 @@ class ActionSaveProfile(Action):
             return []
         say(dispatcher, reply)
         return [SlotSet("profile_complete", True)]
+
+
+def yes_no_unsure(text: str) -> bool | str | None:
+    """Yes, no or "not sure" (UNSURE); None when the answer is none of them."""
+    lowered = text.lower()
+    if UNSURE in lowered or "sure" in lowered or "know" in lowered or "maybe" in lowered:
+        return UNSURE
+    return parsing.parse_yes_no(lowered)
+
+
+def _answered(value: Any) -> bool | None:
+    """A yes / no / unsure slot as the profile stores it: "not sure" is played safe as yes."""
+    return None if value is None else value is True or value == UNSURE
 
 
 def _score(text: str, parse: Any) -> int | None:

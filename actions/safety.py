@@ -128,6 +128,21 @@ class ActionRequestHuman(Action):
         return []
 
 
+class ActionGreet(Action):
+    """A hello; someone without a profile yet is offered onboarding instead of a menu."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        complete = await call(dispatcher, Coach.profile_complete, chat_id(tracker))
+        if complete is not None:
+            dispatcher.utter_message(response="utter_greet" if complete else "utter_greet_new_client")
+        return []
+
+
 class ActionFallback(Action):
     """When unsure: the likeliest meanings as buttons ("did you mean"); with no likely meaning,
     what the coach can do; after two misses in a row, a person."""

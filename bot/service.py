@@ -7,6 +7,7 @@ the database or the engine directly. Every public method is one unit of work (on
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -33,14 +34,23 @@ CONTENT = Path(__file__).parent / "content"
 HISTORY_DAYS = 56
 # Flags only the clinic sets (columns of clients), read by the rules engine.
 CLINIC_FLAGS = ("high_risk", "recent_fracture_uncleared", "cleared_for_weights", "cleared_floor")
-# The same red-flag message recorded again within this time is the same report (see record_red_flag).
-RED_FLAG_SAME_MESSAGE = timedelta(minutes=10)
+# A red flag recorded again within this time is the same report: the action and the Telegram
+# channel both record a turn's red flag, seconds apart, and after a "yes" to the safety question
+# the channel only has the "yes" (see record_red_flag).
+RED_FLAG_SAME_MESSAGE = timedelta(minutes=2)
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+# Onboarding screening questions (profile columns), in the order they are asked.
+SCREENING = ("recent_fracture", "several_fractures", "height_loss_or_curve")
 
 
 @cache
 def messages() -> dict[str, Any]:
     return dict(yaml.safe_load((CONTENT / "messages.yml").read_text()))
+
+
+def chat_number(sender: str) -> int:
+    """Telegram chat ids are numbers; other senders (tests, REST) get a stable number."""
+    return int(sender) if sender.lstrip("-").isdigit() else zlib.crc32(sender.encode())
 
 
 def utc_now() -> datetime:
@@ -60,6 +70,11 @@ class ProfileAnswers:
     training_days: tuple[int, ...]
     reminder_time: time
     equipment: frozenset[str]
+    vertebral_fracture_unsure: bool = False  # "not sure": vertebral_fracture is True as well
+    # Screening (EXERCISE_SCIENCE.md section 0); None = not asked, so it is asked at /today.
+    recent_fracture: bool | None = None  # any fracture in the last 12 weeks
+    several_fractures: bool | None = None  # two or more fractures since 50
+    height_loss_or_curve: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +147,17 @@ class Coach:
                 training_days=answers.training_days,
                 reminder_time=answers.reminder_time,
                 equipment=answers.equipment,
+                vertebral_fracture_unsure=answers.vertebral_fracture and answers.vertebral_fracture_unsure,
+                **{q: getattr(answers, q) for q in SCREENING if getattr(answers, q) is not None},
             )
+            self._act_on_screening(s, client)
+            if answers.pain_today >= _pain_zones()["red"]:
+                # The question is about today: red pain makes today's first plan gentle.
+                repo.record_symptom(s, client, "pain", answers.pain_today, None, "pain at onboarding", now)
+                self._alert_on_pain(s, client, answers.pain_today)
+            if repo.planned_session(s, client, self._local_today(client)) is not None:
+                s.flush()
+                self._plan(s, client, replan=True)
             text = messages()["profile_saved"].format(
                 name=client.display_name,
                 days=", ".join(WEEKDAYS[d] for d in answers.training_days),
@@ -142,13 +167,47 @@ class Coach:
             )
         return Reply(text)
 
-    # --- plans -------------------------------------------------------------------------------
-    def todays_plan(self, chat_id: int, symptoms_changed: bool = False) -> Reply:
-        """Today's plan (made once a day, remade when a symptom report changes the picture)."""
+    def _act_on_screening(self, s: Session, client: Client) -> None:
+        """What the screening answers set (EXERCISE_SCIENCE.md section 0): a fracture in the last
+        12 weeks stops every session until the clinic clears it, and the clinic is told; two or
+        more fractures since 50, or height loss or a forward curve, mark high fracture risk
+        (spine-protect). Only ever sets flags: clearing them is the clinic's call (/flags)."""
+        p = client.profile
+        if p.recent_fracture and not client.recent_fracture_uncleared:
+            client.recent_fracture_uncleared = True
+            repo.create_alert(s, client, "recent_fracture", messages()["screening"]["alert"], self.clock())
+        if p.several_fractures or p.height_loss_or_curve:
+            client.high_risk = True
+
+    def answer_screening(self, chat_id: int, question: str, answer: bool) -> Reply:
+        """One screening answer from a client onboarded before the questions existed: the next
+        question, or, with all answered, today's plan made with them."""
+        if question not in SCREENING:
+            raise ValueError(f"not a screening question: {question!r}")
         with unit_of_work(self.engine) as s:
             client = repo.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
+            repo.save_profile(s, client, now=self.clock(), **{question: answer})
+            self._act_on_screening(s, client)
+            if not client.profile.screened:
+                return _screening_question(client.profile, first=False)
+            if repo.planned_session(s, client, self._local_today(client)) is not None:
+                s.flush()
+                self._plan(s, client, replan=True)
+        return self.todays_plan(chat_id)
+
+    # --- plans -------------------------------------------------------------------------------
+    def todays_plan(self, chat_id: int, symptoms_changed: bool = False) -> Reply:
+        """Today's plan (made once a day, remade when a symptom report changes the picture).
+        A client onboarded before the screening questions existed answers them first, once."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            # An open red flag comes first: "no exercise" before any questions.
+            if not client.profile.screened and not repo.open_red_flags(s, client):
+                return _screening_question(client.profile, first=True)
             plan = self._plan(s, client, replan=symptoms_changed)
         buttons = PLAN_BUTTONS if plan.exercises else ()
         footer = messages()["plan_footer"] if plan.exercises else ""
@@ -198,6 +257,10 @@ class Coach:
             client = repo.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
+            if repo.open_red_flags(s, client):
+                # Not training while the clinic has not cleared a red flag: nothing is logged as
+                # a session and no ladder moves; the client hears why.
+                return Reply(messages()["checkin_red_flag_open"].format(phone=clinic()["phone"]))
             today = self._local_today(client)
             plan = self._plan(s, client)
             logs = [
@@ -227,7 +290,11 @@ class Coach:
         return Reply(messages()["skip_ack"].format(reason=reason[:60]))
 
     # --- symptoms ----------------------------------------------------------------------------
-    def report_pain(self, chat_id: int, score: int, body_part: str | None, excerpt: str) -> Reply:
+    def report_pain(
+        self, chat_id: int, score: int, body_part: str | None, excerpt: str, with_plan: bool = True
+    ) -> Reply:
+        """Logs the report (alerting the clinic at its thresholds); the reply is the
+        acknowledgement and, `with_plan`, today's plan remade for it."""
         zones = _pain_zones()
         zone = "red" if score >= zones["red"] else "amber" if score >= zones["amber"] else "green"
         where = f"in your {body_part} " if body_part else ""
@@ -238,7 +305,7 @@ class Coach:
             repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now)
             if self._alert_on_pain(s, client, score):
                 parts.append(messages()["pain_repeat_alert"])
-        return self._with_new_plan(chat_id, parts)
+        return self._with_new_plan(chat_id, parts) if with_plan else Reply("\n\n".join(parts))
 
     def _with_new_plan(self, chat_id: int, parts: list[str]) -> Reply:
         """The acknowledgement, then today's plan remade for the new symptom, with its buttons."""
@@ -278,25 +345,39 @@ class Coach:
             parts.append(messages()["fatigue_persistent"])
         return self._with_new_plan(chat_id, parts)
 
-    def record_red_flag(self, chat_id: int, excerpt: str) -> None:
+    def record_red_flag(
+        self, chat_id: int, excerpt: str, pain_score: int | None = None, body_part: str | None = None
+    ) -> None:
         """Logged, the clinic alerted, and every plan blocked until a coach clears it.
 
         The client has already had utter_red_flag (sent by Rasa itself, so it arrives even when
         the action server or the database is down). Both the action and the Telegram channel
         record it, so that a red flag is kept even while the action server is down; the second
-        call for the same message finds the first one's record and does nothing.
+        call finds the first one's record (an open red flag from the last few minutes is the
+        same report) and does nothing. A pain score at the alert level said with it is logged
+        and alerted as pain as well, so the clinic sees both.
         """
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
-            same = repo.short_excerpt(excerpt[:200])
-            if any(flag.text_excerpt == same and flag.at >= now - RED_FLAG_SAME_MESSAGE
-                   for flag in repo.open_red_flags(s, client)):
+            if any(flag.at >= now - RED_FLAG_SAME_MESSAGE for flag in repo.open_red_flags(s, client)):
                 return
-            repo.record_symptom(s, client, "red_flag", None, None, excerpt[:200], now)
+            repo.record_symptom(s, client, "red_flag", None, body_part, excerpt[:200], now)
             repo.create_alert(s, client, "red_flag", excerpt[:200], now)
+            if pain_score is not None:
+                repo.record_symptom(s, client, "pain", pain_score, body_part, excerpt[:200], now)
+                if pain_score >= _pain_zones()["alert"]:
+                    repo.create_alert(s, client, "pain_high", f"pain {pain_score}/10", now)
             if client.profile is not None:
                 self._plan(s, client, replan=True)  # today's plan becomes "stop"
+
+    def open_red_flag_notice(self, chat_id: int) -> str | None:
+        """The short reminder every message gets while a red flag is open; None when none is."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or not repo.open_red_flags(s, client):
+                return None
+        return str(messages()["red_flag_open_notice"]).format(phone=clinic()["phone"])
 
     def request_human(self, chat_id: int, excerpt: str) -> bool:
         with unit_of_work(self.engine) as s:
@@ -414,7 +495,23 @@ def _profile(client: Client) -> cm.Profile:
         recent_fracture_uncleared=bool(client.recent_fracture_uncleared),
         cleared_for_weights=bool(client.cleared_for_weights),
         cleared_floor=bool(client.cleared_floor),
+        vertebral_fracture_unsure=bool(p.vertebral_fracture_unsure),
+        several_fractures=bool(p.several_fractures),
+        height_loss_or_curve=bool(p.height_loss_or_curve),
     )
+
+
+def _screening_question(profile: Any, first: bool) -> Reply:
+    """The next unanswered screening question, with Yes / No / Not sure buttons whose payloads
+    carry the answer (the `screening_answer` intent, handled by action_save_screening_answer)."""
+    texts = messages()["screening"]
+    question = next(q for q in SCREENING if getattr(profile, q) is None)
+    text = texts["questions"][question]
+    buttons = tuple(
+        (title, f'/screening_answer{{"screening": "{question}:{value}"}}')
+        for title, value in texts["buttons"]
+    )
+    return Reply(f"{texts['intro']}\n\n{text}" if first else text, buttons)
 
 
 def _session_record(checkin: Any) -> cm.SessionRecord:
@@ -462,6 +559,24 @@ def _plan_from_json(raw: str) -> cm.Plan:
         rungs=data["rungs"],
         tiers=frozenset(data["tiers"]),
     )
+
+
+def onset_question_needed(score: int, body_part: str | None) -> bool:
+    """A pain score that earns the safety question ("are you hurt, did it start suddenly or
+    after a fall?") before anything else: thresholds in rules.yml `safety_check`."""
+    check = _safety_check()
+    threshold = check.get("body_part_score_min", {}).get(body_part or "", check["score_min"])
+    return score >= min(int(threshold), int(check["score_min"]))
+
+
+@cache
+def clinic() -> dict[str, Any]:
+    return dict(yaml.safe_load((CONTENT / "clinic.yml").read_text()))
+
+
+@cache
+def _safety_check() -> dict[str, Any]:
+    return dict(yaml.safe_load((CONTENT / "rules.yml").read_text())["safety_check"])
 
 
 @cache

@@ -9,13 +9,17 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.coaching.engine import training_weekdays
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
+from bot.db.models import DEFAULT_TIMEZONE
 from bot.db.repo import INVITE_ALPHABET
 from bot.service import Coach
 from bot.settings import REPO_ROOT
@@ -39,6 +43,20 @@ def table(output: str) -> list[list[str]]:
     return [re.split(r"\s{2,}", line.strip()) for line in lines]
 
 
+ADA_DONE = range(1, 8)
+CY_DONE = (1, 2, 3, 15, 16)
+
+
+def planned(done_days_ago: Iterable[int], window: int) -> int:
+    """Days planned in the report's window (yesterday and the `window - 1` days before it): the
+    strength weekdays picked from "every day" at 3 a week, plus the days a session was done."""
+    today = datetime.now(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    strength = training_weekdays(3, range(7))
+    days = {today - timedelta(days=n) for n in range(1, window)
+            if (today - timedelta(days=n)).weekday() in strength}
+    return len(days | {today - timedelta(days=n) for n in done_days_ago if n < window})
+
+
 def csv_rows(output: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(output)))
 
@@ -54,9 +72,9 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     now = datetime.now(timezone.utc)
     for chat_id, name in ((ADA, "Ada"), (BEA, "Bea"), (CY, "Cy")):
         enrol(engine, chat_id, name, now - timedelta(days=40), EVERY_DAY)
-    for n in range(1, 8):
+    for n in ADA_DONE:
         check_in(engine, ADA, local_days_before(now, n), pain=1, rpe=5)
-    for n, pain in ((1, 6), (2, 6), (3, 6), (15, 2), (16, 2)):
+    for n, pain in zip(CY_DONE, (6, 6, 6, 2, 2), strict=True):
         check_in(engine, CY, local_days_before(now, n), pain=pain, rpe=6)
     with unit_of_work(engine) as s:
         bea = repo.get_client(s, BEA)
@@ -72,12 +90,15 @@ def test_report_table_shows_each_client_adherence_streak_pain_and_alerts(clinic:
                       "Last session", "Pain 14d avg", "Pain trend", "Red flags", "Open alerts"]
     by_name = {row[0]: row for row in rows}
     assert [row[0] for row in rows] == ["Ada", "Bea", "Cy"]
-    # Today is not over and nobody checked in today: it counts for no one yet.
-    assert by_name["Ada"][2:6] == ["6/6", "7/27", "100", "7"]
+    # Today is not over and nobody checked in today: it counts for no one yet. Planned: the
+    # strength weekdays the engine picks from "every day" (never two in a row) and any day done.
+    ada7, ada28 = planned(ADA_DONE, 7), planned(ADA_DONE, 28)
+    assert by_name["Ada"][2:6] == ["6/6", f"7/{ada28}", "100", "7"] and ada7 == 6
     assert by_name["Ada"][7:] == ["1.0", "not enough data", "0", "0"]
-    assert by_name["Bea"][2:6] == ["0/6", "0/27", "0", "0"]
+    assert by_name["Bea"][2:6] == [f"0/{planned((), 7)}", f"0/{planned((), 28)}", "0", "0"]
     assert by_name["Bea"][-3:] == ["not enough data", "1", "1"]
-    assert by_name["Cy"][2:6] == ["3/6", "5/27", "50", "5"]
+    cy7 = planned(CY_DONE, 7)
+    assert by_name["Cy"][2:6] == [f"3/{cy7}", f"5/{planned(CY_DONE, 28)}", str(round(300 / cy7)), "5"]
     assert by_name["Cy"][7:] == ["6.0", "worse", "0", "0"]
 
 
@@ -85,7 +106,9 @@ def test_report_csv_has_the_numbers_for_a_spreadsheet(clinic: Path) -> None:
     rows = {r["name"]: r for r in csv_rows(bone_coach(clinic, "report", "--csv", "--days", "28"))}
     assert set(rows) == {"Ada", "Bea", "Cy"}
     assert rows["Ada"]["chat_id"] == str(ADA)
-    assert (rows["Ada"]["done_28d"], rows["Ada"]["planned_28d"], rows["Ada"]["adherence_pct"]) == ("7", "27", "26")
+    ada28 = planned(ADA_DONE, 28)
+    assert (rows["Ada"]["done_28d"], rows["Ada"]["planned_28d"], rows["Ada"]["adherence_pct"]) == (
+        "7", str(ada28), str(round(700 / ada28)))
     cy = rows["Cy"]
     assert (cy["adherence_days"], cy["pain_avg_14d"], cy["pain_trend"]) == ("28", "6.00", "worse")
     assert (rows["Bea"]["open_red_flags"], rows["Bea"]["pain_avg_14d"], rows["Bea"]["last_session"]) == ("1", "", "")

@@ -1,9 +1,12 @@
 """Which sessions a client was meant to do, and the "three missed in a row" alert.
 
-A *planned* session is a day of the client's training weekdays (their profile), counted from the
-day after they joined, unless the rules engine planned that day as rest or stop (pain, an open red
-flag): those are the clinic's choice, not a miss. Planned sessions exist whether or not the client
-opened the chat that day, which is the point: a client who goes quiet has no plans stored at all.
+A *planned* session is a day of the client's training weekdays, counted from the day after they
+joined, unless the rules engine planned that day as rest or stop (pain, an open red flag): those
+are the clinic's choice, not a miss. The training weekdays are the engine's strength days for the
+client's chosen days (`training_weekdays`, the one function plans and reminders use too), so a
+chosen day the plan never puts strength on is never counted as missed. Planned sessions exist
+whether or not the client opened the chat that day, which is the point: a client who goes quiet
+has no plans stored at all.
 A planned day is *missed* when it is over (before the client's local today) and no session was
 done or partly done on it; a skipped check-in counts as missed too.
 """
@@ -20,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from bot.coach_desk import store
 from bot.coach_desk.texts import coach_texts, short_day
+from bot.coaching.engine import training_weekdays
 from bot.coaching.progress import NOT_TRAINING
 from bot.db import repo
 from bot.db.engine import unit_of_work
-from bot.db.models import Client
+from bot.db.models import Client, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,13 @@ def first_planned_day(client: Client) -> date:
     """The day after the client joined (consented, or first wrote): joining day is not a miss."""
     joined = client.consent_at or client.created_at
     return joined.astimezone(ZoneInfo(client.timezone)).date() + timedelta(days=1)
+
+
+def client_training_weekdays(profile: Profile | None) -> frozenset[int]:
+    """The weekdays a client trains on, as plans and reminders see them; none without a profile."""
+    if profile is None:
+        return frozenset()
+    return frozenset(training_weekdays(profile.sessions_per_week or 0, profile.training_weekdays))
 
 
 def planned_days(weekdays: Collection[int], plans: Mapping[date, str], first: date, last: date) -> list[date]:
@@ -85,7 +96,8 @@ def _check_client(s: Session, chat_id: int, now: datetime, misses: int) -> int |
     if last_done is not None:
         first = max(first, last_done + timedelta(days=1))
     yesterday = local_today(client, now) - timedelta(days=1)
-    missed = planned_days(client.profile.training_weekdays, store.planned_kinds(s, client, first), first, yesterday)
+    weekdays = client_training_weekdays(client.profile)
+    missed = planned_days(weekdays, store.planned_kinds(s, client, first), first, yesterday)
     if len(missed) < misses:
         return None
     texts = coach_texts()["alert"]

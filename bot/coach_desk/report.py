@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk import store
-from bot.coach_desk.adherence import first_planned_day, planned_days
+from bot.coach_desk.adherence import client_training_weekdays, first_planned_day, planned_days
 from bot.coaching.progress import DONE, NOT_TRAINING, summarize_progress
 from bot.db.engine import unit_of_work
 from bot.service import Coach, client_history
@@ -61,7 +61,7 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
             today, history, symptoms = client_history(coach, s, client)
             summary = summarize_progress(history, symptoms, today)
             month = today - timedelta(days=max(WINDOWS) - 1)
-            weekdays = client.profile.training_weekdays if client.profile else frozenset()
+            weekdays = client_training_weekdays(client.profile)
             first = max(month, first_planned_day(client))
             scheduled = planned_days(weekdays, store.planned_kinds(s, client, month), first, today - timedelta(days=1))
             trained = {r.day for r in history.sessions if month <= r.day <= today and r.kind not in NOT_TRAINING}

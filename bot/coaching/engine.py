@@ -5,10 +5,13 @@ Decisions, in order, each adding a Reason the client can read:
 2. The kind of day: gentle (pain >= red today) > strength, or minimum when tired (a scheduled
    strength day, not the day after a strength session, not past the week's count) > rest (after
    six active days in a row) > minimum (tired) > balance or walking.
-3. Each ladder's rung, from the results of sessions before today: one step down after a break of
-   two weeks or red pain, hold after hard effort or amber pain, one step up after two sessions
-   at the top of the rung's dose with effort <= 6 and pain <= 2. Never more than one rung, and
-   idempotent: feeding `Plan.rungs` back as `History.rungs` does not move a ladder again.
+3. Each ladder's rung, from the results of sessions before today: one rung below the rung that
+   was done after a break of two weeks or red pain, hold after hard effort or amber pain, one
+   step up after two full sessions at the top of the rung's dose with effort <= 6 and pain <= 2.
+   A step up is never earned from a bad day (a one-set minimum session, a session with pain
+   >= red, a red pain or a fatigue report that day) and never stored on one (a gentle or tired
+   today). Never more than one rung up, and idempotent: feeding `Plan.rungs` back as
+   `History.rungs` does not move a ladder again.
 4. The rung actually planned: the highest rung at or below the decided one that the client's
    equipment and tiers allow. That rung is what `Plan.rungs` keeps.
 5. The dose within the rung: reps first, then sets; 60 % of the old volume after a break.
@@ -18,7 +21,7 @@ Only sessions dated before `today` feed the decisions; today's symptom reports c
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -46,6 +49,7 @@ UP, DOWN, RETURN_UP, BREAK = "up", "down", "return_up", "break"
 WITHIN, SAME, START, TOP = "within", "same", "start", "top"
 HOLD_EFFORT, HOLD_PAIN, ONE_CHANGE = "hold_effort", "hold_pain", "one_change"
 HOLD_WEEK = "hold_week"  # two red pain reports this week: nothing steps up anywhere
+HOLD_DAY = "hold_day"  # a gentle or tired day: nothing steps up today
 
 # The order reasons are shown in: safety first, then what today is, then the ladders. A phone
 # message shows the first few; `explain_plan` shows them all.
@@ -88,11 +92,18 @@ def current_rungs(
 
 def strength_weekdays(profile: Profile, rules: Rules | None = None) -> tuple[int, ...]:
     """The weekdays for strength: the client's days, never two in a row (Sunday-Monday too)."""
+    return training_weekdays(profile.sessions_per_week, profile.training_days, rules)
+
+
+def training_weekdays(sessions_per_week: int, chosen: Iterable[int], rules: Rules | None = None
+                      ) -> tuple[int, ...]:
+    """The one place that decides a client's training (strength) weekdays from the days they
+    chose: plans, reminders and missed-session counts all call it, so a chosen day the plan
+    never uses (Tuesday between Monday and Wednesday) is never reminded of or counted as missed."""
     rule = (rules or default_rules())["schedule_strength_day"]
     low, high = rule["per_week"]
-    want = max(low, min(high, profile.sessions_per_week))
-    return _pick_days(tuple(sorted(set(profile.training_days))), want, low,
-                      tuple(rule["default_days"][want]))
+    want = max(low, min(high, sessions_per_week))
+    return _pick_days(tuple(sorted(set(chosen))), want, low, tuple(rule["default_days"][want]))
 
 
 def balance_is_steady(history: History, today: date, library: Library | None = None,
@@ -181,19 +192,38 @@ class _Done:
     effort: int | None
     pain: int  # the result's pain, else the session's, else 0 (nothing reported)
     own_pain: int | None  # the result's own pain report only
-    full: bool  # not from a one-set minimum session: a base for doses and step-ups
+    full: bool  # not from a one-set minimum session: a base for doses
+    evidence: bool = True  # full and not from a bad day: may count toward a step up
 
 
-def _results(history: History, today: date) -> dict[str, list[_Done]]:
+def _bad_days(sessions: Sequence[SessionRecord], symptoms: Sequence[SymptomReport], red: int
+              ) -> set[date]:
+    """Days that prove nothing about a step up: red pain (the session's, any result's, or a
+    report that day) or a fatigue report. A result that felt fine on such a day was done while
+    hurting or tired, so the ladder holds (EXERCISE_SCIENCE.md sections 4-5)."""
+    days = {
+        s.day for s in sessions
+        if (s.pain or 0) >= red or any((r.pain or 0) >= red for r in s.results)
+    }
+    days |= {
+        s.day for s in symptoms
+        if s.kind == "fatigue" or (s.kind == "pain" and (s.score or 0) >= red)
+    }
+    return days
+
+
+def _results(history: History, today: date, bad_days: frozenset[date] = frozenset()
+             ) -> dict[str, list[_Done]]:
     by_pattern: dict[str, list[_Done]] = {}
     for s in sorted((s for s in history.sessions if s.day < today and s.status in DONE),
                     key=lambda s: s.day):
+        full = s.kind != "minimum"
         for r in s.results:
             pain = r.pain if r.pain is not None else s.pain
             effort = r.rpe if r.rpe is not None else s.rpe
             by_pattern.setdefault(r.pattern, []).append(
-                _Done(s.day, r, effort, pain if pain is not None else 0, r.pain,
-                      s.kind != "minimum")
+                _Done(s.day, r, effort, pain if pain is not None else 0, r.pain, full,
+                      full and s.day not in bad_days)
             )
     by_pattern.setdefault(BALANCE, [])
     return by_pattern
@@ -237,8 +267,12 @@ def _reason_rank(reason: Reason) -> int:
 
 
 def _below(current: int, anchor: int) -> int:
-    """One step below the rung that was done (`anchor`), never more than one below `current`."""
-    return max(0, current - 1, min(current, anchor - 1)) if current > 0 else 0
+    """One rung below the rung that was done (`anchor`), never above `current`.
+
+    Measured from the rung that hurt, not from the stored one: a ladder already below it stays
+    put, so a re-plan (or the next day) never steps down a second time for the same report.
+    """
+    return min(current, max(0, anchor - 1))
 
 
 @dataclass
@@ -262,8 +296,9 @@ class _Planner:
     def __post_init__(self) -> None:
         zones = self.rules["pain_zones"]
         self.amber, self.red = zones["amber_min"], zones["red_min"]
-        self.done = _results(self.history, self.today)
         sessions = [s for s in self.history.sessions if s.day < self.today]
+        bad = frozenset(_bad_days(sessions, self.symptoms, self.red))
+        self.done = _results(self.history, self.today, bad)
         self.strength_days = sorted(
             {s.day for s in sessions if _is_strength(s, self.library.ladders)}
         )
@@ -396,7 +431,12 @@ class _Planner:
 
     # --- ladders ------------------------------------------------------------------------------
     def _settle(self, steps: Mapping[str, _Step]) -> None:
-        """Holds across ladders: two red pain reports this week; a beginner's one change."""
+        """Holds across ladders: a gentle or tired day; two red pain reports this week; a
+        beginner's one change."""
+        if self.tired or any(s.score >= self.red for s in self.pain_today):
+            for p, step in steps.items():
+                if step.action in (UP, RETURN_UP):
+                    step.rung, step.action = self.current[p], HOLD_DAY
         rule = self.rules["pain_two_red"]
         week = self.today - timedelta(days=rule["days"] - 1)
         if sum(1 for s in self.pain if s.day >= week and s.score >= self.red) >= rule["count"]:
@@ -405,7 +445,7 @@ class _Planner:
                     step.rung, step.action = self.current[p], HOLD_WEEK
         if not self.new:
             return
-        changed = self._unsettled_change()
+        changed = self._unsettled_change(steps)
         for p in self.rules["session_size"]["order"]:
             if steps[p].action in (UP, RETURN_UP):
                 if changed:
@@ -452,7 +492,7 @@ class _Planner:
             return False
         dosage = self.library.ladders[pattern].rungs[self.current[pattern]].dosage
         return all(
-            d.result.rung == self.current[pattern] and _comfortable(d, self.rules)
+            d.evidence and d.result.rung == self.current[pattern] and _comfortable(d, self.rules)
             and d.result.sets >= dosage.sets[1]
             and (_amount(d.result, dosage.measure) or 0) >= dosage.amount[1]
             for d in recent
@@ -470,7 +510,8 @@ class _Planner:
         recent = [d for d in done if d.day >= since][-2:]
         current = self.current[pattern]
         return bool(earlier) and earlier[-1] > current and len(recent) == 2 and all(
-            d.result.rung == current and _comfortable(d, self.rules) for d in recent
+            d.evidence and d.result.rung == current and _comfortable(d, self.rules)
+            for d in recent
         )
 
     def _blocker(self, rung: Rung) -> str | None:
@@ -641,11 +682,15 @@ class _Planner:
         if more:
             self._say("dose_step", names=_names(more))
 
-    def _unsettled_change(self) -> bool:
-        """A ladder moved up but not done at its new rung yet (beginners change one thing)."""
+    def _unsettled_change(self, steps: Mapping[str, _Step]) -> bool:
+        """A ladder that, after today's other decisions, still stands above the rung last done
+        (moved up, not done there yet): a beginner changes one thing at a time. Judged on where
+        the ladder ends up today, not where it stood, so a step down (a break, red pain) that
+        undoes the pending change frees the others in the first plan, as it would in a re-plan."""
         return any(
-            self.current[p] > d[-1].result.rung for p, d in self.done.items()
-            if d and p in self.current
+            steps[p].action not in (UP, RETURN_UP)
+            and self._position(p, steps[p]) > d[-1].result.rung
+            for p, d in self.done.items() if d and p in steps
         )
 
     def _sore_today(self) -> list[SymptomReport]:

@@ -7,7 +7,7 @@ start-up instead of producing an unsafe plan later.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,8 @@ TAGS = frozenset({
 SOURCES = ("TFTF", "ROS", "LIFTMOR", "Otago", "STEADI", "Silbernagel", "BHOF", "clinic")
 MEASURES = ("reps", "seconds", "metres")
 WALKS = ("walk_brisk", "walk_indoor", "walk_easy")
+# The section of rules.yml that names the sources, not a rule.
+NOT_ENGINE_RULES = frozenset({"sources"})
 
 
 class LibraryError(ValueError):
@@ -88,26 +90,34 @@ class Rule:
 class Rules:
     by_id: Mapping[str, Rule]
     sources: Mapping[str, str]  # source key -> name a client can read
+    clinic: Mapping[str, str] = field(default_factory=dict)  # {clinic_phone}, {clinic_name}
 
     def __getitem__(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
 
     def reason(self, rule_id: str, **fields: Any) -> Reason:
-        """The rule's sentence with its placeholders filled in."""
+        """The rule's sentence with its placeholders (and the clinic's contact) filled in."""
         rule = self.by_id[rule_id]
         if rule.text is None:
             raise LibraryError(f"rule {rule_id} has no text to show a client")
-        return Reason(rule_id, " ".join(rule.text.format(**fields).split()), rule.source)
+        text = rule.text.format(**{**self.clinic, **fields})
+        return Reason(rule_id, " ".join(text.split()), rule.source)
 
 
 # --- rules ------------------------------------------------------------------------------------
-def parse_rules(data: Mapping[str, Any]) -> Rules:
+def clinic_contact(path: Path = CONTENT / "clinic.yml") -> dict[str, str]:
+    """The clinic's name and phone, for texts that tell a client whom to call."""
+    clinic = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {"clinic_name": str(clinic["name"]), "clinic_phone": str(clinic["phone"])}
+
+
+def parse_rules(data: Mapping[str, Any], clinic: Mapping[str, str] | None = None) -> Rules:
     sources = dict(data.get("sources") or {})
     if set(sources) != set(SOURCES):
         raise LibraryError(f"sources must name exactly {SOURCES}")
     by_id = {}
     for rule_id, body in data.items():
-        if rule_id == "sources":
+        if rule_id in NOT_ENGINE_RULES:
             continue
         if not isinstance(body, Mapping) or body.get("source") not in SOURCES:
             raise LibraryError(f"rule {rule_id}: needs a source, one of {SOURCES}")
@@ -116,7 +126,7 @@ def parse_rules(data: Mapping[str, Any]) -> Rules:
             raise LibraryError(f"rule {rule_id}: text must be a sentence")
         values = {k: v for k, v in body.items() if k not in ("source", "text")}
         by_id[rule_id] = Rule(rule_id, body["source"], text, values)
-    return Rules(by_id, sources)
+    return Rules(by_id, sources, dict(clinic_contact() if clinic is None else clinic))
 
 
 def load_rules(path: Path = CONTENT / "rules.yml") -> Rules:
@@ -157,14 +167,14 @@ def _dosage(raw: Mapping[str, Any], where: str) -> Dosage:
 
 
 def _rung(raw: Mapping[str, Any], where: str, rules: Rules, body_parts: frozenset[str]) -> Rung:
-    for field in ("id", "name", "load", "cue"):
-        if not isinstance(raw.get(field), str) or not raw[field].strip():
-            raise LibraryError(f"{where}: {field} is missing")
+    for key in ("id", "name", "load", "cue"):
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise LibraryError(f"{where}: {key} is missing")
     where = f"{where} {raw['id']}"
     # Short enough that a whole session fits one phone screen (see formatting.py).
-    for field, most in (("name", 45), ("load", 40), ("cue", 60)):
-        if "\n" in raw[field] or len(raw[field]) > most:
-            raise LibraryError(f"{where}: {field} must be one line of at most {most} characters")
+    for key, most in (("name", 45), ("load", 40), ("cue", 60)):
+        if "\n" in raw[key] or len(raw[key]) > most:
+            raise LibraryError(f"{where}: {key} must be one line of at most {most} characters")
     equipment = frozenset(raw.get("equipment") or ())
     if not equipment <= EQUIPMENT | EVERYWHERE:
         raise LibraryError(f"{where}: unknown equipment {sorted(equipment - EQUIPMENT)}")

@@ -40,6 +40,11 @@ class Profile:
     cleared_for_weights: bool = False
     cleared_floor: bool = False
     tandem_stance_seconds: int | None = None  # STEADI 4-stage balance test, when measured
+    # Onboarding answers that only change the words of the spine-protect reason: "not sure"
+    # about a spine fracture (treated as yes), and what made the client high risk.
+    vertebral_fracture_unsure: bool = False
+    several_fractures: bool = False  # two or more fractures since 50
+    height_loss_or_curve: bool = False
 
     def __post_init__(self) -> None:
         _check(self.experience, EXPERIENCE, "experience")

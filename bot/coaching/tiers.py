@@ -35,6 +35,21 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+def _spine_reasons(profile: Profile) -> list[str]:
+    """Why keys for spine-protect. "Not sure" is worded as a possibility, and high risk names
+    the screening answer behind it, so the client reads their own words, not a diagnosis."""
+    keys = []
+    if profile.vertebral_fracture:
+        keys.append("vertebral_fracture_unsure" if profile.vertebral_fracture_unsure
+                    else "vertebral_fracture")
+    if profile.high_risk:
+        named = [key for key, applies in (("several_fractures", profile.several_fractures),
+                                          ("height_loss_or_curve", profile.height_loss_or_curve))
+                 if applies]
+        keys.extend(named or ["high_risk"])
+    return keys
+
+
 def assign_tiers(
     profile: Profile, symptoms: Sequence[SymptomReport], rules: Rules | None = None
 ) -> TierDecision:
@@ -48,13 +63,7 @@ def assign_tiers(
     tiers = {STOP} if stop else set()
     reasons: list[Reason] = []
     spine = rules["tier_spine_protect"]
-    spine_why = [
-        spine["why"][key]
-        for key, applies in (
-            ("vertebral_fracture", profile.vertebral_fracture), ("high_risk", profile.high_risk)
-        )
-        if applies
-    ]
+    spine_why = [spine["why"][key] for key in _spine_reasons(profile)]
     if spine_why:
         tiers.add(SPINE_PROTECT)
         reasons.append(rules.reason("tier_spine_protect", why=_join(spine_why)))

@@ -35,7 +35,7 @@ EXPERIENCE_LEVELS = ("new", "some", "regular")
 BALANCE_CONFIDENCE = ("low", "medium", "high")
 CHECKIN_STATUSES = ("done", "partial", "skipped")
 SYMPTOM_KINDS = ("pain", "fatigue", "red_flag")
-ALERT_KINDS = ("red_flag", "pain_high", "human_request", "missed_sessions")
+ALERT_KINDS = ("red_flag", "pain_high", "human_request", "missed_sessions", "recent_fracture")
 REMINDER_KINDS = ("checkin", "nudge", "light")
 REMINDER_STATUSES = ("claimed", "sent", "failed", "skipped")
 UPDATE_STATES = ("processing", "done")
@@ -146,8 +146,20 @@ class Profile(Base):
     reminder_time = Column(Time, nullable=True)  # in the client's own timezone
     equipment = Column(String(200), nullable=False, default="")  # "chair,band"
     updated_at = Column(UTCDateTime, nullable=False)
+    # "Not sure" about a spine fracture: treated as yes, worded as a possibility.
+    vertebral_fracture_unsure = Column(Boolean, nullable=False, default=False, server_default=false())
+    # Screening answers (EXERCISE_SCIENCE.md section 0); NULL = not asked yet (onboarded before
+    # the questions existed), so the next /today asks them once.
+    recent_fracture = Column(Boolean, nullable=True)  # any fracture in the last 12 weeks
+    several_fractures = Column(Boolean, nullable=True)  # two or more fractures since 50
+    height_loss_or_curve = Column(Boolean, nullable=True)  # height loss or a forward curve
 
     client = relationship("Client", back_populates="profile")
+
+    @property
+    def screened(self) -> bool:
+        """All screening questions answered."""
+        return None not in (self.recent_fracture, self.several_fractures, self.height_loss_or_curve)
 
     @property
     def training_weekdays(self) -> frozenset[int]:

@@ -49,6 +49,10 @@ PROFILE_FIELDS = frozenset(
         "training_days",
         "reminder_time",
         "equipment",
+        "vertebral_fracture_unsure",
+        "recent_fracture",
+        "several_fractures",
+        "height_loss_or_curve",
     }
 )
 

@@ -37,7 +37,14 @@ _OF_TEN_RE = re.compile(
 _DIGITS_RE = re.compile(
     r"(?<![\d.])(?<!\d[:/\-–])([-+]?\d+(?:\.\d+)?)(?![\d:]|\.\d)", re.ASCII
 )
-_WORD_NUMBER_RE = re.compile(rf"\b({_NUMBER_WORD})\b")
+# A spelled-out number is a score unless a word follows that makes it a count ("zero width
+# spaces", "three cats"); words that go with a score ("seven out of", "two today") are fine.
+_AFTER_SCORE = ("out of over outta or to and but i im maybe today now tonight pain ish at in on right "
+                "really tops max probably though thanks thx please because since after when from with "
+                "as so if too this that the my for").split()
+_WORD_NUMBER_RE = re.compile(
+    rf"\b({_NUMBER_WORD})\b(?!\s+(?!(?:{'|'.join(_AFTER_SCORE)})\b)[a-z])"
+)
 # "5-6", "5 to 6", "5 or 6": a range right after the number is read as its upper end.
 _RANGE_TAIL_RE = re.compile(rf"\s*(?:-|–|to|or)\s*({_NUMBER})(?![\d:])", re.ASCII)
 _NO_PAIN_WORDS = ("none", "nil", "nothing")

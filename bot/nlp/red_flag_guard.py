@@ -66,9 +66,26 @@ class RedFlagGuard(GraphComponent, IntentClassifier):
         for message in messages:
             predicted = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
             verdict = self._net.assess(message.get(TEXT), predicted)
-            if verdict is not None:
+            if verdict is None:
+                continue
+            if verdict.decision == "dismiss":
+                self._dismiss(message, verdict)
+            else:
                 self._force_red_flag(message, verdict)
         return messages
+
+    @staticmethod
+    def _dismiss(message: Message, verdict: SafetyVerdict) -> None:
+        """The intent classifier's red_flag, overruled (see SafetyNet.assess): the next intent."""
+        ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
+                   if e.get(INTENT_NAME_KEY) != RED_FLAG_INTENT]
+        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 0.0}
+        message.set(INTENT, dict(ranking[0]) if ranking else fallback, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        message.set(GUARD_KEY, {"rule": None, "kind": None, "decision": "dismiss", "layer": verdict.layer,
+                                "score": round(verdict.score, 3), "overrode": RED_FLAG_INTENT},
+                    add_to_output=True)
+        logger.info("red-flag net: the intent classifier's red_flag dismissed")
 
     @staticmethod
     def _force_red_flag(message: Message, verdict: SafetyVerdict) -> None:

@@ -15,7 +15,9 @@ from typing import Literal
 from bot.nlp.red_flag_classifier import RedFlagClassifier, default_classifier
 from bot.nlp.red_flag_rules import RedFlagRules, default_rules
 
-Decision = Literal["red_flag", "ask"]
+# "dismiss": the intent classifier said red_flag, but no rule matched, the red-flag classifier
+# finds it unlikely and the words cast doubt ("what if I faint", "my wife fell"): not a red flag.
+Decision = Literal["red_flag", "ask", "dismiss"]
 RED_FLAG_INTENT = "red_flag"
 
 
@@ -40,7 +42,8 @@ class SafetyNet:
         return {k: float(v) for k, v in (self.rules.settings or {}).items()}
 
     def assess(self, text: str | None, predicted_intent: str | None = None) -> SafetyVerdict | None:
-        """The verdict for one message; None when it is not a safety matter.
+        """The verdict for one message; None when it is not a safety matter (and the intent
+        classifier did not say red_flag).
 
         A doubt (a "what if", someone else, "it doesn't hurt", yesterday's push-ups) caps a
         match at the safety question, and then only when the classifier agrees it is likely.
@@ -62,7 +65,8 @@ class SafetyNet:
         if likely and (doubt is None or score >= settings["classifier_red_flag_min"]):
             return SafetyVerdict("ask", "classifier", None, None, score)
         if predicted_intent == RED_FLAG_INTENT and settings.get("intent_red_flag_asks", 1.0):
-            return SafetyVerdict("ask", "intent", None, None, score)
+            decision: Decision = "dismiss" if doubt is not None else "ask"
+            return SafetyVerdict(decision, "intent", None, None, score)
         return None
 
 

@@ -19,8 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.coaching import models as cm
-from bot.coaching.engine import strength_weekdays
+from bot.coaching.engine import training_weekdays
 from bot.scheduler.config import ReminderConfig
 
 logger = logging.getLogger(__name__)
@@ -96,19 +95,9 @@ class DueReport:
 
 @lru_cache(maxsize=4096)
 def strength_days(sessions_per_week: int, training_days: tuple[int, ...]) -> frozenset[int]:
-    """The engine's strength weekdays for this schedule. `strength_weekdays` reads only the
-    schedule, so the other profile fields are neutral placeholders that pass validation."""
-    schedule = cm.Profile(
-        experience="new",
-        vertebral_fracture=False,
-        falls_last_year=0,
-        balance_confidence="medium",
-        baseline_pain=0,
-        sessions_per_week=sessions_per_week,
-        training_days=training_days,
-        equipment=frozenset(),
-    )
-    return frozenset(strength_weekdays(schedule))
+    """The engine's strength weekdays for this schedule (`training_weekdays`, the one place
+    that decides them)."""
+    return frozenset(training_weekdays(sessions_per_week, training_days))
 
 
 @lru_cache(maxsize=512)

@@ -151,6 +151,9 @@ def profile_slots(today: int) -> dict[str, Any]:
         "training_days": sorted({today, (today + 3) % 7}),
         "reminder_time": "07:30",
         "equipment": ["band", "chair"],
+        "recent_fracture": False,
+        "several_fractures": False,
+        "height_loss_or_curve": False,
     }
 
 

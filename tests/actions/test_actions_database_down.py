@@ -43,7 +43,7 @@ CASES: list[tuple[type[Action], dict[str, Any] | None, list[Any]]] = [
      [SlotSet("pain_score", None), SlotSet("body_part", None)]),
     (ActionHandleFatigue, {}, []),
     (ActionProgress, {}, []),
-    (ActionRecordRedFlag, {}, []),
+    (ActionRecordRedFlag, {}, [SlotSet("pain_score", None), SlotSet("body_part", None)]),
     (ActionRequestHuman, {}, []),
     (ActionSetReminder, {"reminder_time": "07:00"}, []),
     (ActionPauseReminders, {}, []),

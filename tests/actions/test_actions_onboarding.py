@@ -13,8 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import coach
-from actions.onboarding import PROFILE_SLOTS, ActionSaveProfile, ActionStartSession, ValidateOnboardingForm
-from bot.service import messages
+from actions.onboarding import (
+    PROFILE_SLOTS,
+    ActionSaveProfile,
+    ActionSaveScreeningAnswer,
+    ActionStartSession,
+    ValidateOnboardingForm,
+)
+from bot.service import SCREENING, messages
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -34,8 +40,16 @@ GOOD_ANSWERS = [
     ("experience", "I go to the gym every week", "regular"),
     ("vertebral_fracture", "no", False),
     ("vertebral_fracture", "yes, in 2019", True),
-    ("vertebral_fracture", "not sure", True),  # the spine-safe plan until the clinic says otherwise
-    ("vertebral_fracture", "I don't know", True),
+    # "Not sure" gets the spine-safe plan until the clinic says otherwise, worded as a possibility.
+    ("vertebral_fracture", "not sure", "unsure"),
+    ("vertebral_fracture", "I don't know", "unsure"),
+    ("recent_fracture", "no", False),
+    ("recent_fracture", "yes, my wrist in March", True),
+    ("recent_fracture", "not sure", "unsure"),
+    ("several_fractures", "no", False),
+    ("several_fractures", "yes", True),
+    ("height_loss_or_curve", "I'm not sure", "unsure"),
+    ("height_loss_or_curve", "no", False),
     ("falls_last_year", "none", 0),
     ("falls_last_year", "twice", 2),
     ("falls_last_year", "1", 1),
@@ -59,6 +73,9 @@ BAD_ANSWERS = [
     ("consent", "maybe"),
     ("experience", "purple"),
     ("vertebral_fracture", "purple"),
+    ("recent_fracture", "purple"),
+    ("several_fractures", "hmm"),
+    ("height_loss_or_curve", "purple"),
     ("falls_last_year", "lots"),
     ("falls_last_year", "100"),
     ("balance_confidence", "hmm"),
@@ -166,3 +183,42 @@ async def test_the_finished_form_saves_the_profile_and_reads_it_back(
     )]
     assert coach().profile_complete(CHAT)
     assert coach().display_name(CHAT) == "Ruth"
+
+
+def test_the_form_asks_the_screening_questions_in_the_words_the_today_reminder_uses(
+    domain: DomainDict,
+) -> None:
+    questions = messages()["screening"]["questions"]
+    for question in SCREENING:
+        response = domain["responses"][f"utter_ask_{question}"][0]
+        assert response["text"] == questions[question]
+        assert [b["title"] for b in response["buttons"]] == ["Yes", "No", "Not sure"]
+        assert f"utter_invalid_{question}" in domain["responses"]
+    assert set(SCREENING) <= set(domain["forms"]["onboarding_form"]["required_slots"])
+
+
+async def test_a_recent_fracture_in_the_form_stops_the_first_plan(
+    make_tracker: MakeTracker, profile_slots: dict[str, Any], dispatcher: CollectingDispatcher,
+    domain: DomainDict,
+) -> None:
+    slots = {**profile_slots, "recent_fracture": "unsure", "vertebral_fracture": "unsure"}
+    await ActionSaveProfile().run(dispatcher, make_tracker("chair", slots=slots), domain)
+    reply = coach().todays_plan(CHAT)
+    assert "No exercise today" in reply.text and not reply.buttons
+
+
+async def test_a_screening_button_at_today_saves_the_answer_and_asks_the_next_question(
+    make_tracker: MakeTracker, profile_slots: dict[str, Any], dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    old = {k: v for k, v in profile_slots.items() if k not in SCREENING}
+    await ActionSaveProfile().run(CollectingDispatcher(), make_tracker("chair", slots=old), domain)
+    first = coach().todays_plan(CHAT)
+    assert messages()["screening"]["questions"]["recent_fracture"] in first.text
+    button = [{"entity": "screening", "value": "recent_fracture:no"}]
+    tracker = make_tracker('/screening_answer{"screening": "recent_fracture:no"}', "screening_answer",
+                           entities=button)
+    assert await ActionSaveScreeningAnswer().run(dispatcher, tracker, domain) == []
+    [message] = dispatcher.messages
+    assert message["text"] == messages()["screening"]["questions"]["several_fractures"]
+    assert [b["title"] for b in message["buttons"]] == ["Yes", "No", "Not sure"]

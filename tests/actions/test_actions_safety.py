@@ -114,3 +114,23 @@ async def test_an_unsure_parse_offers_the_likeliest_meanings_as_buttons(
         ("Log a session", "/checkin_done"), ("Report pain", "/report_pain"),
         ("Is walking enough?", "is walking enough for my bones?"), ("Something else", "/ask_capabilities"),
     ]
+
+
+async def test_hello_from_someone_without_a_profile_offers_onboarding(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    from actions.safety import ActionGreet
+
+    await ActionGreet().run(dispatcher, make_tracker("hi", "greet"), domain)
+    assert said() == ["utter_greet_new_client"]
+    assert domain["responses"]["utter_greet_new_client"][0]["buttons"] == [
+        {"title": "Let's start", "payload": "/start"}]
+
+
+async def test_hello_from_an_onboarded_client_is_the_usual_greeting(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    from actions.safety import ActionGreet
+
+    await ActionGreet().run(dispatcher, make_tracker("hi", "greet"), domain)
+    assert said() == ["utter_greet"]

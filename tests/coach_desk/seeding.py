@@ -28,6 +28,7 @@ def enrol(
             s, client, now=joined, experience="some", vertebral_fracture=False, falls_last_year=0,
             balance_confidence="medium", baseline_pain=2, sessions_per_week=3,
             training_days=list(training_days), reminder_time=time(9, 0), equipment=["chair", "band"],
+            recent_fracture=False, several_fractures=False, height_loss_or_curve=False,
         )
 
 

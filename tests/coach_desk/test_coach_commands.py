@@ -11,10 +11,10 @@ from rasa.core.channels.channel import UserMessage
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk.store import allowed_chats, invites
+from bot.coach_desk.texts import coach_texts
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
-from bot.coach_desk.texts import coach_texts
 from bot.service import Coach
 from bot.telegram.texts import default_texts
 from tests.coach_desk.conftest import COACH_CHAT

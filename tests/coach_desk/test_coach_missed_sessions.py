@@ -9,9 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk.adherence import detect_missed_sessions, planned_days
+from bot.coaching.engine import strength_weekdays, training_weekdays
+from bot.coaching.models import Profile
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
+from bot.scheduler.due import strength_days
 from tests.coach_desk.seeding import CHICAGO, check_in, enrol, plan
 
 JOINED = datetime(2026, 11, 1, 15, 0, tzinfo=timezone.utc)  # Sunday 1 Nov, 9:00 in Duluth
@@ -110,3 +113,24 @@ def test_scanners_running_at_once_create_the_alert_once(db_engine: Engine) -> No
     assert sorted(a.client_id for a in alerts) == sorted({a.client_id for a in alerts})
     assert len(alerts) == 5
     assert now - timedelta(seconds=1) < alerts[0].at <= now
+
+
+def test_missed_sessions_count_only_the_strength_days_that_plans_and_reminders_use(db_engine: Engine) -> None:
+    """Chosen Mon, Tue and Wed: strength is never two days in a row, so plans and reminders use
+    Monday and Wednesday, and a Tuesday without a session is not a miss (issue 13, gap 6)."""
+    enrol(db_engine, RUTH, "Ruth", JOINED, (0, 1, 2))
+    check_in(db_engine, RUTH, date(2026, 11, 16))  # Monday
+    # Tue 17 was never planned: Wed 18 and Mon 23 are two misses, no alert yet.
+    assert detect_missed_sessions(db_engine, noon(date(2026, 11, 24))) == []
+    detect_missed_sessions(db_engine, noon(date(2026, 11, 26)))
+    [alert] = missed_alerts(db_engine)
+    assert "(Wed 18 Nov, Mon 23 Nov, Wed 25 Nov)" in alert.detail
+
+
+def test_one_function_decides_training_days_for_plans_reminders_and_missed_sessions() -> None:
+    for chosen in ((0, 1, 2), (0, 3), (5, 6), (), (0, 1, 2, 3, 4, 5, 6)):
+        for per_week in (2, 3):
+            profile = Profile("some", False, 0, "high", 0, per_week, chosen, frozenset())
+            expected = frozenset(strength_weekdays(profile))
+            assert strength_days(per_week, chosen) == expected
+            assert frozenset(training_weekdays(per_week, frozenset(chosen))) == expected

@@ -53,6 +53,9 @@ def profiles(**fixed: object) -> st.SearchStrategy[Profile]:
         cleared_for_weights=st.booleans(),
         cleared_floor=st.booleans(),
         tandem_stance_seconds=st.integers(-1, 30).map(_maybe),
+        vertebral_fracture_unsure=rarely(),
+        several_fractures=rarely(),
+        height_loss_or_curve=rarely(),
     )
     fields.update({k: st.just(v) for k, v in fixed.items()})
     return st.builds(Profile, **fields)

@@ -60,11 +60,12 @@ def test_nothing_the_coach_never_generates_is_in_the_library() -> None:
 
 
 def test_spine_sparing_swaps_exist_where_the_guidelines_ask_for_them() -> None:
-    hinge = LIBRARY.ladders["hip_hinge"].rungs
-    assert [r.id for r in hinge if "floor_lift" in r.tags] == ["hinge_dumbbell_floor"]
+    # No floor lifts and no loaded turning at all (issue 13): hinges stop at the Romanian
+    # deadlift, the trunk ladder is the Pallof press (EXERCISE_SCIENCE.md sections 2-3).
+    every = [r for ladder in LIBRARY.ladders.values() for r in ladder.rungs]
+    assert not [r.id for r in every if r.tags & {"floor_lift", "twisting"}]
     assert all("weighted" in r.tags for r in LIBRARY.ladders["row"].rungs if "dumbbells" in
                r.equipment)
-    assert any("twisting" in r.tags for r in LIBRARY.ladders["anti_rotation"].rungs)
     assert any("impact" in r.tags for r in LIBRARY.ladders["heel_raise"].rungs)
     balance = LIBRARY.ladders["balance"].rungs
     assert not balance[0].tags and not balance[1].tags

@@ -104,7 +104,7 @@ def test_vertebral_fracture_keeps_the_back_supported_and_waits_for_weights_clear
     assert rule_ids(plan)[:2] == ["tier_spine_protect", "schedule_strength_day"]
     texts = {r.rule_id: r.text for r in plan.reasons}
     assert texts["spine_row_supported"] == (
-        "Rows are done sitting tall or with one hand on a chair, so your back is supported, "
+        "Rows are done sitting tall, or with your chest resting on a chair back, so your back is supported, "
         "because of the fracture in your back."
     )
     assert texts["spine_weights_clearance"].startswith("Rows and carries:")

@@ -114,17 +114,29 @@ def assert_safe_plan(
     ):
         assert plan.kind != "strength", "never strength two days in a row"
 
+    last_done = _last_done_rungs(history, today)
     for pattern, ladder in LADDERS.items():
         before, after = current[pattern], plan.rungs[pattern]
         assert 0 <= after < len(ladder.rungs)
         assert after <= before + 1, f"{pattern} jumped from {before} to {after}"
-        # Lower by more than one only when every rung in between is off limits for the client.
-        for skipped in range(after + 1, before):
+        # Lower by more than one only when every rung in between is off limits for the client,
+        # or to one rung below the rung last done (a step down counts from the rung that hurt).
+        floor = min(before, max(0, last_done[pattern] - 1)) if pattern in last_done else before
+        for skipped in range(after + 1, floor):
             assert why_not(ladder.rungs[skipped], profile, steady) is not None
 
     text = format_plan(plan)
     assert len(text) <= LIMIT
     assert not set(text) & set("*_`[]"), "plain text, no Markdown"
+
+
+def _last_done_rungs(history: History, today: date) -> dict[str, int]:
+    """The rung of each ladder's latest result done before today."""
+    found: dict[str, int] = {}
+    for s in sorted((s for s in history.sessions if s.day < today), key=lambda s: s.day):
+        if s.status in ("done", "partial"):
+            found.update({r.pattern: r.rung for r in s.results})
+    return found
 
 
 SPINE_CASES = st.one_of(situations(vertebral_fracture=True), situations(high_risk=True))

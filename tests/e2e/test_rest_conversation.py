@@ -9,6 +9,9 @@ from tests.e2e.conftest import Chat, texts
 ONBOARDING_ANSWERS = [
     ("yes", r"(?i)strength|lifted|experience"),
     ("new", r"(?i)spine|vertebra|fracture"),
+    ("no", r"(?i)12 weeks"),
+    ("no", r"(?i)two or more"),
+    ("no", r"(?i)height"),
     ("no", r"(?i)fall"),
     ("0", r"(?i)balance|steady"),
     ("okay", r"(?i)pain"),
@@ -38,7 +41,7 @@ def test_onboarding_asks_every_question_in_turn(chat: Chat) -> None:
 
 def test_unclear_answer_gets_a_clear_reask(chat: Chat) -> None:
     texts(chat("/start"))
-    for answer, _ in ONBOARDING_ANSWERS[:5]:  # up to balance; pain today is next
+    for answer, _ in ONBOARDING_ANSWERS[:8]:  # up to balance; pain today is next
         texts(chat(answer))
     replies = chat("pain 15/10")
     assert re.search(r"0 to 10|0-10|0 and 10", texts(replies)), replies

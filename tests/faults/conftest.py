@@ -75,7 +75,8 @@ def seed_profile(database_url: str, chat_id: int, name: str = "Ruth") -> None:
             experience="new", vertebral_fracture=False, falls_last_year=0,
             balance_confidence="medium", pain_today=1, sessions_per_week=3,
             training_days=todays_training_days(), reminder_time=time(8, 0),
-            equipment=frozenset({"chair", "band"})))
+            equipment=frozenset({"chair", "band"}), recent_fracture=False,
+            several_fractures=False, height_loss_or_curve=False))
     finally:
         engine.dispose()
 

@@ -275,3 +275,9 @@ def test_parse_count(text: str, count: int) -> None:
 @pytest.mark.parametrize("text", [*BAD_INPUT, "yes", "-3", "1000000", "I fell 2 years ago"])
 def test_no_count_in(text: str | None) -> None:
     assert parse_count(text) is None
+
+
+@pytest.mark.parametrize("answer", ["zero width spaces", "\u200b\u200b", "three cats", "two days ago I think"])
+def test_a_count_or_invisible_text_is_not_a_pain_score(answer: str) -> None:
+    """Issue 11: a spelled-out number followed by what it counts is not an answer on the scale."""
+    assert parse_pain_score(answer) is None

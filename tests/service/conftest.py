@@ -125,6 +125,9 @@ def answers() -> ProfileAnswers:
         training_days=(0, 3),
         reminder_time=time(7, 30),
         equipment=frozenset({"chair", "band"}),
+        recent_fracture=False,
+        several_fractures=False,
+        height_loss_or_curve=False,
     )
 
 

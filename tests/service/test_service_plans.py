@@ -315,11 +315,13 @@ def test_a_red_flag_from_a_chat_without_a_profile_still_reaches_the_coach(coach:
 
 def test_the_same_red_flag_message_recorded_twice_is_one_report(coach: Coach, clock: Clock, peek: Peek,
                                                                  ruth: int) -> None:
-    """The action and the Telegram channel both record a red flag; the second finds the first."""
+    """The action and the Telegram channel both record a turn's red flag (after a "yes" to the
+    safety question the channel has only the "yes"); the second finds the first."""
     coach.record_red_flag(ruth, "I fell and heard a crack in my back")
-    coach.record_red_flag(ruth, "I fell and heard a crack in my back")
+    coach.record_red_flag(ruth, "/affirm")
     assert peek.alerts(ruth) == [("red_flag", "I fell and heard a crack in my back")]
-    coach.record_red_flag(ruth, "now my wrist is swollen too")  # another message: another report
+    clock.advance(minutes=3)
+    coach.record_red_flag(ruth, "now my wrist is swollen too")  # a later message: another report
     clock.advance(minutes=11)
     coach.record_red_flag(ruth, "I fell and heard a crack in my back")  # said again later: reported again
     assert [kind for kind, _ in peek.alerts(ruth)] == ["red_flag"] * 3
