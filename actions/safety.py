@@ -56,8 +56,10 @@ def reported_message(tracker: Tracker) -> ReportedMessage:
 
 
 def _score(value: object) -> int | None:
+    """A number on the 0-10 scale in the entity ("8 out of 10", "a 6"); a phrase without one
+    ("sudden pain") gives none, not 0."""
     try:
-        return parsing.parse_pain_score(str(value)) if value is not None else None
+        return parsing.parse_score(str(value), 0, 10) if value is not None else None
     except parsing.ScoreOutOfRange:
         return None
 

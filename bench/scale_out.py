@@ -40,8 +40,8 @@ POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
 
 # A new client's onboarding answers (as in tests/e2e) and one check-in.
-ONBOARDING = ["/start", "yes", "new", "no", "0", "okay", "2", "2", "mon wed fri", "8am",
-              "a chair and a resistance band"]
+ONBOARDING = ["/start", "yes", "new", "no", "no", "no", "no", "0", "okay", "2", "2", "mon wed fri",
+              "8am", "a chair and a resistance band"]
 CHECKIN = ["/checkin_done", "effort 6", "pain 1/10"]
 CHECKIN_CONVERSATION = ONBOARDING + CHECKIN
 AFTERWARDS = ["/ask_todays_workout", "how am i doing", "is walking enough for my bones", "thanks"]

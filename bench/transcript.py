@@ -12,7 +12,8 @@ from bot.chat import send
 from bot.stack import Stack, StackConfig
 
 BEFORE_RESTART = [
-    "hi", "/start", "yes", "I'm new to this", "no", "none", "a bit shaky", "3", "2",
+    "hi", "/start", "yes", "I'm new to this", "no", "no", "no", "no", "none",
+    "a bit shaky", "3", "2",
     "tuesdays and fridays", "7:30am", "a chair and a band", "what do I do today?",
     "/checkin_done", "effort 6", "pain 2/10",
 ]

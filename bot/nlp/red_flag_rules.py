@@ -89,7 +89,17 @@ class RedFlagRules:
     def doubt(self, text: str | None) -> str | None:
         """Why a matched rule is less certain here (a "what if", someone else, no pain, the
         workout), by id; None when nothing casts doubt."""
-        found = _first(self.doubts, self.views(text))
+        return self.doubt_in(self.views(text))
+
+    # The same three on views already made (the net makes them once per message).
+    def match_in(self, views: tuple[str, str]) -> RedFlagRule | None:
+        return _first(self.rules, views)
+
+    def ask_in(self, views: tuple[str, str]) -> RedFlagRule | None:
+        return _first(self.ask_rules, views)
+
+    def doubt_in(self, views: tuple[str, str]) -> str | None:
+        found = _first(self.doubts, views)
         return found.id if found else None
 
 

@@ -32,14 +32,13 @@ class SafetyVerdict:
     score: float
 
 
-@dataclass(frozen=True)
 class SafetyNet:
-    rules: RedFlagRules
-    classifier: RedFlagClassifier
+    """The three layers and the thresholds that join them (red_flags.yml `decision`)."""
 
-    @property
-    def _settings(self) -> dict[str, float]:
-        return {k: float(v) for k, v in (self.rules.settings or {}).items()}
+    def __init__(self, rules: RedFlagRules, classifier: RedFlagClassifier) -> None:
+        self.rules = rules
+        self.classifier = classifier
+        self._settings = {k: float(v) for k, v in (rules.settings or {}).items()}
 
     def assess(self, text: str | None, predicted_intent: str | None = None) -> SafetyVerdict | None:
         """The verdict for one message; None when it is not a safety matter (and the intent
@@ -49,9 +48,10 @@ class SafetyNet:
         match at the safety question, and then only when the classifier agrees it is likely.
         """
         settings = self._settings
-        rule = self.rules.match(text)
-        score = self.classifier.score(text)
-        doubt = self.rules.doubt(text)
+        views = self.rules.views(text)
+        rule = self.rules.match_in(views)
+        score = self.classifier.score_views(views)
+        doubt = self.rules.doubt_in(views)
         likely = score >= settings["classifier_ask_min"]
         if rule is not None and doubt is None:
             return SafetyVerdict("red_flag", "rules", rule.id, rule.kind, score)
@@ -59,7 +59,7 @@ class SafetyNet:
             return SafetyVerdict("red_flag", "classifier", None, None, score)
         if rule is not None and likely:
             return SafetyVerdict("ask", "rules", rule.id, rule.kind, score)
-        ask = self.rules.match_ask(text)
+        ask = self.rules.ask_in(views)
         if ask is not None and (doubt is None or likely):
             return SafetyVerdict("ask", "ask_rules", ask.id, ask.kind, score)
         if likely and (doubt is None or score >= settings["classifier_red_flag_min"]):

@@ -52,3 +52,10 @@ def test_unseen_red_flags_score_high_and_ordinary_messages_low_in_cross_validati
 def test_an_empty_message_scores_zero() -> None:
     assert default_classifier().score("") == 0.0
     assert default_classifier().score(None) == 0.0
+
+
+def test_the_fast_scorer_gives_scikit_learns_numbers() -> None:
+    classifier, rules = default_classifier(), default_rules()
+    texts = [*dedicated_examples().texts[::25], "", "zzz qqq", "I FELL!!! can't get up"]
+    for text in texts:
+        assert abs(classifier.score_views(rules.views(text)) - classifier.score(text)) < 1e-9

@@ -14,24 +14,26 @@ QUESTION = ("That sounds like it could be an injury. Are you hurt right now, or 
 ANSWERS = ["Yes, I'm hurt", "No, it's my usual ache"]
 
 
-def _back_pain_8(user: TelegramUser) -> None:
+def _pain_8_by_buttons(user: TelegramUser) -> None:
+    """Pain of 8/10 given with the plan's [Pain today] button and the 0-10 buttons."""
     onboard(user)
-    score = user.say("my back hurts today")
+    user.say("what do I do today")
+    score = user.press("Pain today")
     assert re.search(r"0 to 10", score.text) and score.buttons == [str(n) for n in range(11)], score.calls
     onset = user.press("8")
     assert onset.text == QUESTION, onset.calls
     assert onset.buttons == ANSWERS
 
 
-def test_8_of_10_back_pain_by_button_asks_first_and_no_carries_on_gently(user: TelegramUser) -> None:
-    _back_pain_8(user)
+def test_8_of_10_pain_by_button_asks_first_and_no_carries_on_gently(user: TelegramUser) -> None:
+    _pain_8_by_buttons(user)
     usual = user.press("No, it's my usual ache")
     assert re.search(r"(?i)usual ache", usual.text) and re.search(r"(?i)gentle day", usual.text), usual.calls
     assert "Reminder: no exercise" not in usual.text
 
 
-def test_8_of_10_back_pain_by_button_then_yes_is_a_red_flag_with_a_reminder_after(user: TelegramUser) -> None:
-    _back_pain_8(user)
+def test_8_of_10_pain_by_button_then_yes_is_a_red_flag_with_a_reminder_after(user: TelegramUser) -> None:
+    _pain_8_by_buttons(user)
     hurt = user.press("Yes, I'm hurt")
     assert re.search(r"(?i)stop exercising", hurt.text) and "911" in hurt.text, hurt.calls
     assert "Reminder: no exercise" not in hurt.text  # the advice itself says it

@@ -69,7 +69,7 @@ def test_onboarding_through_buttons_and_typed_answers(user: TelegramUser, stack:
     assert "Check-in time: 08:00" in turn.text
     # Rasa got each button's payload, not its title
     assert user_texts(stack, user.chat_id) == [
-        "/start", "yes", "new", "no", "0", "medium", "2", "3", training_days_around_today(), "8am",
+        "/start", "yes", "new", "no", "no", "no", "no", "0", "medium", "2", "3", training_days_around_today(), "8am",
         "a chair and a resistance band"]
 
 
