@@ -184,13 +184,18 @@ def _pain_report_message(tracker: Tracker) -> str:
 
 
 def _onset_answered(tracker: Tracker) -> bool:
-    """The client already said "not an injury" about this report (the pain form then asked the
-    score): asking the same question again would be a loop."""
+    """The client has just said "not an injury" about this pain (and was then asked its score):
+    asking the same question again would be a loop. Looks back past the newest message to the
+    report before it."""
+    users = 0
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") == "action_safety_check_no":
             return True
+        if event.get("event") != "user":
+            continue
+        users += 1
         intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
-        if event.get("event") == "user" and intent in ("report_pain", "red_flag"):
+        if users > 1 and intent in ("report_pain", "red_flag"):
             return False
     return False
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -87,7 +87,7 @@ class ActionSafetyCheckNo(Action):
     """"No, it's my usual ache": carry on with the pain flow, with the answer on record.
 
     A pain score already logged (the question came from a high score) gets today's plan; a
-    message that named a score is logged now; a pain without a score gets the pain question.
+    message that named a score is logged now; a pain without a score gets the 0-10 question.
     """
 
     def name(self) -> str:
@@ -100,7 +100,7 @@ class ActionSafetyCheckNo(Action):
         client = chat_id(tracker)
         reset = [SlotSet("pain_score", None), SlotSet("body_part", None)]
         if tracker.get_slot("pain_score") is not None:  # logged before the question was asked
-            plan = await call(dispatcher, Coach.todays_plan, client)
+            plan = await call(dispatcher, Coach.todays_plan, client, True)  # remade for the pain
             if plan is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{plan.text}", plan.buttons))
             return reset
@@ -111,8 +111,10 @@ class ActionSafetyCheckNo(Action):
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
             return reset
         if report.body_part is not None or report.mentions_pain:
+            # The 0-10 question with its buttons; the answer is a pain report like any other.
             dispatcher.utter_message(text=messages()["safety_check_no"])
-            return [*reset, SlotSet("body_part", report.body_part), FollowupAction("pain_form")]
+            dispatcher.utter_message(response="utter_ask_pain_score")
+            return [*reset, SlotSet("body_part", report.body_part)]
         dispatcher.utter_message(text=messages()["safety_check_no_other"].format(phone=clinic()["phone"]))
         return reset
 
