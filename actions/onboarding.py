@@ -159,7 +159,12 @@ class ValidateOnboardingForm(FormValidationAction):
     def validate_training_days(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         days = parsing.parse_weekdays(str(value))
-        needed = tracker.get_slot("sessions_per_week") or 2
+        needed = int(tracker.get_slot("sessions_per_week") or 2)
+        if days and len(days) < needed:
+            # Say why: the number of days follows the sessions a week they chose.
+            text = messages()["training_days_too_few"][needed].format(count=len(days))
+            dispatcher.utter_message(text=text)
+            return {"training_days": None}
         if len(days) < needed or not _has_spaced_days(days, needed):
             return self._reask(dispatcher, "training_days")
         return {"training_days": list(days)}

@@ -20,6 +20,7 @@ from actions.onboarding import (
     ActionStartSession,
     ValidateOnboardingForm,
 )
+from bot.nlp.parsing import parse_weekdays
 from bot.service import SCREENING, messages
 
 if TYPE_CHECKING:
@@ -94,8 +95,8 @@ TRAINING_DAYS = [
     ("mon wed fri", 3, [0, 2, 4]),
     ("Mon Tue", 2, None),  # strength days may not be back to back
     ("Sunday and Monday", 2, None),  # nor across the weekend
-    ("Monday", 2, None),
-    ("Mon Wed", 3, None),
+    ("Monday", 2, None),  # too few: the reply says 2 sessions need 2 days
+    ("Mon Thu", 3, None),  # 3 sessions need 3 days (the example of 2 was not enough)
 ]
 
 
@@ -146,7 +147,14 @@ async def test_training_days_must_leave_a_day_between_strength_sessions(
     tracker = form_tracker(FORM, "training_days", answer, {"sessions_per_week": per_week})
     events = await ValidateOnboardingForm().run(dispatcher, tracker, domain)
     assert events == [SlotSet("training_days", days)]
-    assert said() == ([] if days else ["utter_invalid_training_days"])
+    named = len(parse_weekdays(answer))
+    if days:
+        assert said() == []
+    elif named < per_week:
+        [reply] = said()
+        assert reply.startswith(f"You chose {per_week} sessions a week, so I need {per_week} days")
+    else:
+        assert said() == ["utter_invalid_training_days"]
 
 
 async def test_without_consent_the_form_asks_nothing_more(
