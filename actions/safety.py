@@ -147,6 +147,31 @@ class ActionGreet(Action):
         return []
 
 
+class ActionAnswerFaq(Action):
+    """An FAQ answer when the response selector is sure of the topic; otherwise "did you mean"
+    (a wrong answer to a question nobody asked is worse than asking)."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        parse = tracker.latest_message
+        response = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {})
+        topic = str(response.get("intent_response_key") or "")
+        if topic and float(response.get("confidence") or 0.0) >= float(clarify_texts()["faq_min_confidence"]):
+            dispatcher.utter_message(response=f"utter_{topic}")
+            return []
+        content = clarify_texts()
+        choices = did_you_mean(parse)
+        if choices:
+            dispatcher.utter_message(text=content["question"], buttons=[*choices, content["something_else"]])
+        else:
+            dispatcher.utter_message(response="utter_default")
+        return []
+
+
 class ActionFallback(Action):
     """When unsure: the likeliest meanings as buttons ("did you mean"); with no likely meaning,
     what the coach can do; after two misses in a row, a person."""

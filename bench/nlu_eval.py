@@ -19,6 +19,7 @@ from typing import Any
 
 from rasa.shared.nlu.training_data.loading import load_data
 
+from actions.safety import clarify_texts
 from bench.report import write_section
 from bench.run import label, nlu_quality
 
@@ -32,15 +33,21 @@ CLARIFY = "nlu_fallback"
 
 
 def outcomes(results: list[tuple[str, dict[str, Any]]]) -> dict[str, float]:
-    """Shares of right / clarifying / wrong; a grey-zone red_flag parse of a non-red-flag is a
-    clarifying question (the client is asked, not answered wrongly)."""
+    """Shares of right / clarifying / wrong. A grey-zone red_flag parse of a non-red-flag, and an
+    FAQ the selector is unsure of (action_answer_faq), are clarifying questions: the client is
+    asked, not answered wrongly (an unsure FAQ is a question even when its topic was right).
+    """
     counts: Counter[str] = Counter()
+    faq_min = float(clarify_texts()["faq_min_confidence"])
     for gold, parsed in results:
         got = label(parsed)
         asked = (parsed.get("red_flag_guard") or {}).get("decision") == "ask"
-        if got == gold:
+        faq = ((parsed.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        # action_answer_faq asks "did you mean" instead of answering an FAQ it is unsure of
+        faq_unsure = got.startswith("faq/") and float(faq.get("confidence") or 0.0) < faq_min
+        if got == gold and not faq_unsure:
             counts["right"] += 1
-        elif got == CLARIFY or (got == "red_flag" and asked):
+        elif got == CLARIFY or asked or faq_unsure:
             counts["clarify"] += 1
         else:
             counts["wrong"] += 1

@@ -134,3 +134,27 @@ async def test_hello_from_an_onboarded_client_is_the_usual_greeting(
 
     await ActionGreet().run(dispatcher, make_tracker("hi", "greet"), domain)
     assert said() == ["utter_greet"]
+
+
+async def test_an_faq_answer_only_when_the_selector_is_sure_of_the_topic(
+    make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict, said: Said
+) -> None:
+    from actions.safety import ActionAnswerFaq
+
+    sure = make_tracker("is walking enough for my bones", "faq")
+    sure.latest_message["response_selector"] = {"faq": {"response": {
+        "intent_response_key": "faq/walking_enough", "confidence": 0.93}, "ranking": []}}
+    await ActionAnswerFaq().run(dispatcher, sure, domain)
+    assert said() == ["utter_faq/walking_enough"]
+
+    unsure = make_tracker("went round the lake with the dog and did my bands", "faq")
+    unsure.latest_message["intent_ranking"] = [{"name": "faq", "confidence": 0.6},
+                                               {"name": "checkin_done", "confidence": 0.3}]
+    unsure.latest_message["response_selector"] = {"faq": {
+        "response": {"intent_response_key": "faq/walking_enough", "confidence": 0.31},
+        "ranking": [{"intent_response_key": "faq/walking_enough", "confidence": 0.31}]}}
+    fresh = CollectingDispatcher()
+    await ActionAnswerFaq().run(fresh, unsure, domain)
+    [message] = fresh.messages
+    assert [b["payload"] for b in message["buttons"]] == [
+        "is walking enough for my bones?", "/checkin_done", "/ask_capabilities"]
