@@ -33,7 +33,12 @@ def claim_next_alert(s: Session, now: datetime, stale_after: timedelta) -> Coach
 
     Commit the claim before sending, so other senders skip the alert.
     """
-    condition = _deliverable(now - stale_after)
+    return _claim_oldest(s, _deliverable(now - stale_after), now)
+
+
+def _claim_oldest(s: Session, condition: tuple[Any, ...], now: datetime) -> CoachAlert | None:
+    """The oldest alert meeting `condition`, claimed by a conditional UPDATE that re-checks it
+    (so of several senders exactly one wins); None when there is none."""
     candidates = s.execute(
         select(CoachAlert.id).where(*condition).order_by(CoachAlert.at, CoachAlert.id).limit(10)
     ).scalars()
@@ -68,21 +73,7 @@ def claim_next_repeat(
             CoachAlert.notify_claimed_at <= CoachAlert.notified_at,
             CoachAlert.notify_claimed_at < now - stale_after),
     )
-    candidates = s.execute(
-        select(CoachAlert.id).where(*condition).order_by(CoachAlert.at, CoachAlert.id).limit(10)
-    ).scalars()
-    for alert_id in list(candidates):
-        taken = s.execute(
-            update(CoachAlert)
-            .where(CoachAlert.id == alert_id, *condition)
-            .values(notify_claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:
-            return s.execute(
-                select(CoachAlert).where(CoachAlert.id == alert_id).options(joinedload(CoachAlert.client))
-            ).scalar_one()
-    return None
+    return _claim_oldest(s, condition, now)
 
 
 def mark_alert_notified(s: Session, alert_id: int, now: datetime) -> None:
