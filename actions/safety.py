@@ -163,12 +163,7 @@ class ActionAnswerFaq(Action):
         if topic and float(response.get("confidence") or 0.0) >= float(clarify_texts()["faq_min_confidence"]):
             dispatcher.utter_message(response=f"utter_{topic}")
             return []
-        content = clarify_texts()
-        choices = did_you_mean(parse)
-        if choices:
-            dispatcher.utter_message(text=content["question"], buttons=[*choices, content["something_else"]])
-        else:
-            dispatcher.utter_message(response="utter_default")
+        ask_did_you_mean(dispatcher, parse)
         return []
 
 
@@ -185,19 +180,23 @@ class ActionFallback(Action):
         if _misses_in_a_row(tracker) >= MISSES_BEFORE_HUMAN:
             dispatcher.utter_message(response="utter_offer_human")
             return []
-        choices = did_you_mean(tracker.latest_message)
-        if choices:
-            content = clarify_texts()
-            buttons = [*choices, content["something_else"]]
-            dispatcher.utter_message(text=content["question"], buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_default")
+        ask_did_you_mean(dispatcher, tracker.latest_message)
         return []
 
 
 @cache
 def clarify_texts() -> dict[str, Any]:
     return dict(yaml.safe_load((CONTENT_DIR / "clarify.yml").read_text(encoding="utf-8")))
+
+
+def ask_did_you_mean(dispatcher: CollectingDispatcher, parse: dict[str, Any]) -> None:
+    """The likeliest meanings as buttons plus [Something else]; with none, what the coach can do."""
+    choices = did_you_mean(parse)
+    if not choices:
+        dispatcher.utter_message(response="utter_default")
+        return
+    content = clarify_texts()
+    dispatcher.utter_message(text=content["question"], buttons=[*choices, content["something_else"]])
 
 
 def did_you_mean(parse: dict[str, Any]) -> list[dict[str, str]]:

@@ -1,7 +1,7 @@
 """The red-flag net on its independent challenge set, layer by layer, into BENCHMARKS.md.
 
     .venv/bin/python -m bench.red_flag_net          # score tests/red_flags_challenge.yml
-    .venv/bin/python -m bench.red_flag_net --tune   # suggest classifier thresholds (CV, training data only)
+    .venv/bin/python -m bench.red_flag_net --tune   # CV table the classifier thresholds are read from
     .venv/bin/python -m bench.red_flag_net --model  # also through the trained Rasa model (DIET + guard)
 
 "Caught" counts the safety question: a red flag that gets the question is not let through.
@@ -92,9 +92,10 @@ def through_model(texts: list[str]) -> list[SafetyVerdict | None]:
     return verdicts
 
 
-def tune(folds: int = 5) -> dict[str, float]:
-    """Out-of-fold scores on the training data: the ask threshold keeps every red flag but the
-    lowest 1 %, the red-flag threshold lets at most 2 % of the hand-written traps through."""
+def tune(folds: int = 5) -> list[tuple[float, float, float]]:
+    """Out-of-fold scores on the classifier's own training data: for each candidate threshold,
+    the share of red flags and of the hand-written traps scoring at or above it. The thresholds
+    in red_flags.yml (`decision`) are read off this table, never off the challenge set."""
     examples = training_examples()
     texts, labels = np.array(examples.texts, dtype=object), np.array(examples.labels)
     own = dedicated_examples()
@@ -104,14 +105,10 @@ def tune(folds: int = 5) -> dict[str, float]:
         model = RedFlagClassifier.train(
             type(examples)(tuple(texts[train]), tuple(bool(y) for y in labels[train])))
         scores[test] = model.scores(list(texts[test]))
-    positives = np.sort(scores[labels])
-    traps = np.sort([s for t, s in zip(texts, scores, strict=True) if t in dedicated_traps])
-    return {
-        "classifier_ask_min": float(positives[int(0.01 * len(positives))]),
-        "classifier_red_flag_min": float(traps[int(0.98 * len(traps))]),
-        "positives_median": float(np.median(positives)),
-        "traps_median": float(np.median(traps)),
-    }
+    positives = scores[labels]
+    traps = np.array([s for t, s in zip(texts, scores, strict=True) if t in dedicated_traps])
+    return [(th, float((positives >= th).mean()), float((traps >= th).mean()))
+            for th in (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9)]
 
 
 def _row(name: str, o: Outcome) -> str:
@@ -126,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     if args.tune:
-        for key, value in tune().items():
-            print(f"{key}: {value:.3f}")
+        print("threshold | red flags at or above | traps at or above (5-fold CV, training data)")
+        for threshold, recall, trap_share in tune():
+            print(f"{threshold:.2f} | {recall:.1%} | {trap_share:.1%}")
         return 0
     red_flags, traps = load_challenge()
     net: SafetyNet = default_net()

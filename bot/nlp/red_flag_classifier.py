@@ -108,7 +108,7 @@ class RedFlagClassifier:
         from the fitted weights directly (scikit-learn's per-call checks cost ~2 ms a message)."""
         if not views[0]:
             return 0.0
-        return self._fast.probability(f"{views[0]} | {views[1]}")
+        return self._fast.probability(_joined(views))
 
 
 class _FastScorer:
@@ -156,8 +156,12 @@ def build_model() -> Pipeline:
 
 
 def _features(rules: RedFlagRules, text: str) -> str:
-    normalised, lemmas = rules.views(text)
-    return f"{normalised} | {lemmas}"
+    return _joined(rules.views(text))
+
+
+def _joined(views: tuple[str, str]) -> str:
+    """What the model reads: the normalised text and its lemma form, side by side."""
+    return f"{views[0]} | {views[1]}"
 
 
 @cache
