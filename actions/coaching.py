@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, latest_text, say
+from actions.common import call, chat_id, latest_text, message_id, say
 from actions.onboarding import answer_words
 from bot.nlp import parsing
 from bot.service import Coach, onset_question_needed
@@ -66,7 +66,7 @@ class ActionLogCheckin(Action):
         status = "partial" if _sounds_partial(_checkin_message(tracker)) else "done"
         reply = await call(
             dispatcher, Coach.log_checkin, chat_id(tracker), status,
-            _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None,
+            _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None, message_id(tracker),
         )
         if reply is not None:
             say(dispatcher, reply)
@@ -93,7 +93,7 @@ class ActionLogSkip(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         reply = await call(dispatcher, Coach.log_skip, chat_id(tracker),
-                           str(tracker.get_slot("skip_reason")))
+                           str(tracker.get_slot("skip_reason")), message_id(tracker))
         if reply is not None:
             say(dispatcher, reply)
         return [SlotSet("skip_reason", None)]
@@ -124,7 +124,7 @@ class ActionHandlePain(Action):
         ask_first = onset_question_needed(score, body_part) and not _onset_answered(tracker)
         # Logged before the question, so a client who never answers it still has it on record.
         reply = await call(dispatcher, Coach.report_pain, chat_id(tracker), score, body_part,
-                           report, not ask_first)
+                           report, not ask_first, message_id(tracker))
         if reply is not None and ask_first:
             # The slots stay set: action_safety_check_no sees that the score is already logged.
             return [SlotSet("body_part", body_part), FollowupAction("utter_ask_safety_check")]
@@ -140,7 +140,8 @@ class ActionHandleFatigue(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.report_fatigue, chat_id(tracker), latest_text(tracker))
+        reply = await call(dispatcher, Coach.report_fatigue, chat_id(tracker), latest_text(tracker),
+                           message_id(tracker))
         if reply is not None:
             say(dispatcher, reply)
         return []

@@ -33,6 +33,13 @@ def first_name(tracker: Tracker) -> str | None:
     return str(name)[:64] if name else None
 
 
+def message_id(tracker: Tracker) -> str | None:
+    """The id of the client's message this turn answers (our Telegram channel: "tg-<update id>").
+    A message run through Rasa again after a restart has the same id, so the service writes once."""
+    found = tracker.latest_message.get("message_id")
+    return str(found)[:64] if found else None
+
+
 def latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 

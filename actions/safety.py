@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import call, chat_id, latest_text, say
+from actions.common import call, chat_id, latest_text, message_id, say
 from bot.nlp import CONTENT_DIR, parsing
 from bot.service import Coach, Reply, clinic, messages
 
@@ -29,6 +29,7 @@ class ReportedMessage:
     text: str
     pain_score: int | None
     body_part: str | None
+    message_id: str | None = None  # the report's own message (not the "yes" after it)
 
     @property
     def mentions_pain(self) -> bool:
@@ -52,7 +53,9 @@ def reported_message(tracker: Tracker) -> ReportedMessage:
         said = next((e.get("value") for e in entities if e.get("entity") == "pain_score"), None)
         score = _score(said)
     body_part = tracker.get_slot("body_part") or parsing.parse_body_part(text)
-    return ReportedMessage(text=text, pain_score=None if score is None else int(score), body_part=body_part)
+    said_in = (report.get("message_id") if report else None) or message_id(tracker)
+    return ReportedMessage(text=text, pain_score=None if score is None else int(score), body_part=body_part,
+                           message_id=str(said_in)[:64] if said_in else None)
 
 
 def _score(value: object) -> int | None:
@@ -79,7 +82,7 @@ class ActionRecordRedFlag(Action):
     ) -> list[EventType]:
         report = reported_message(tracker)
         await call(dispatcher, Coach.record_red_flag, chat_id(tracker), report.text,
-                   report.pain_score, report.body_part)
+                   report.pain_score, report.body_part, report.message_id)
         return [SlotSet("pain_score", None), SlotSet("body_part", None)]
 
 
@@ -106,7 +109,8 @@ class ActionSafetyCheckNo(Action):
             return reset
         if report.pain_score is not None:
             reply = await call(dispatcher, Coach.report_pain, client, report.pain_score,
-                               report.body_part, f"{report.text} (not an injury, said the client)")
+                               report.body_part, f"{report.text} (not an injury, said the client)", True,
+                               report.message_id)
             if reply is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
             return reset
@@ -126,7 +130,8 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        done = await call(dispatcher, Coach.request_human, chat_id(tracker), latest_text(tracker))
+        done = await call(dispatcher, Coach.request_human, chat_id(tracker), latest_text(tracker),
+                          message_id(tracker))
         if done is not None:
             dispatcher.utter_message(response="utter_human_handoff")
         return []

@@ -35,18 +35,45 @@ def script() -> list[Step]:
     for how, value, _ in onboarding_answers():
         shown = f"[{value}]" if how == "press" else value
         steps.append((shown, lambda u, how=how, value=value: answer(u, how, value)))
-    steps.append(("what do I do today?", lambda u: u.say("what do I do today?")))
+    plan = OldKeyboard()
+    steps.append(("what do I do today?", lambda u: plan.keep(u, u.say("what do I do today?"))))
     for title in ("Done", "6", "1"):  # the check-in: done, then effort 6, then pain 1
         steps.append((f"[{title}]", lambda u, title=title: u.press(title)))
+    caption = "I fell down the stairs, this is my wrist, it looks bent"
     steps += [
         ("/progress", lambda u: u.command("progress")),
+        ("[Too hard] under this morning's plan (an old message: a newer question came since)",
+         lambda u: plan.press(u, "Too hard")),
         ("my lower back hurts, about a 6", lambda u: u.say("my lower back hurts, about a 6")),
-        ("I slipped on the ice and heard a crack in my wrist",
-         lambda u: u.say("I slipped on the ice and heard a crack in my wrist")),
+        (f"(a photo with the caption) {caption}",
+         lambda u: u.deliver(tg.photo(u.chat_id, caption=caption))),
         ("/today", lambda u: u.command("today")),
         ("(a sticker 👍)", lambda u: u.deliver(tg.sticker(u.chat_id))),
     ]
     return steps
+
+
+class OldKeyboard:
+    """A message with buttons, kept as the client's phone still shows it, to press later."""
+
+    def __init__(self) -> None:
+        self.message: dict[str, Any] | None = None
+
+    def keep(self, user: TelegramUser, turn: Turn) -> Turn:
+        def newest() -> dict[str, Any]:
+            sent = user.fake.fake._messages
+            keyed = [m for (chat, _), m in sent.items() if chat == user.chat_id
+                     and (m.get("reply_markup") or {}).get("inline_keyboard")]
+            return dict(keyed[-1])
+
+        self.message = user.fake._call(newest)
+        return turn
+
+    def press(self, user: TelegramUser, title: str) -> Turn:
+        assert self.message is not None
+        rows = self.message["reply_markup"]["inline_keyboard"]
+        [data] = [b["callback_data"] for row in rows for b in row if b["text"] == title]
+        return user.deliver(tg.callback_query(user.chat_id, data, self.message))
 
 
 def describe(call: dict[str, Any]) -> str:

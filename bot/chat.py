@@ -31,7 +31,7 @@ def send(rasa_url: str, sender: str, text: str, metadata: dict[str, Any]) -> lis
 
 
 class TerminalChat:
-    """Reads lines, prints replies; a number picks one of the last buttons."""
+    """Reads lines, prints replies; a typed title or key picks one of the last buttons."""
 
     def __init__(self, rasa_url: str, settings: Settings, sender: str = TERMINAL_CHAT_ID) -> None:
         self.rasa_url = rasa_url
@@ -46,15 +46,14 @@ class TerminalChat:
             self.exchange(self._resolve_button(text))
 
     def _resolve_button(self, text: str) -> str:
-        """A button's own title picks it ("2" on [1] 2 [2] 3 is the button titled 2); otherwise
-        a number picks by position."""
-        choice = text.strip()
-        by_title = [b for b in self.buttons if b["title"].strip().lower() == choice.lower()]
-        if by_title:
-            return by_title[0]["payload"]
-        if choice.isdigit() and 1 <= int(choice) <= len(self.buttons):
-            return self.buttons[int(choice) - 1]["payload"]
-        return command_payload(choice) or text
+        """A button's title, or the key shown before it, picks that button; anything else is
+        sent as typed (a slash command becomes its payload, as on Telegram)."""
+        choice = text.strip().lower()
+        keys = button_keys(self.buttons)
+        for key, button in zip(keys, self.buttons, strict=True):
+            if choice in (key.lower(), button["title"].strip().lower()):
+                return button["payload"]
+        return command_payload(text.strip()) or text
 
     def exchange(self, text: str) -> None:
         try:
@@ -82,9 +81,11 @@ class TerminalChat:
     def _show(self, reply: dict[str, Any]) -> None:
         if reply.get("text"):
             print(f"Coach: {reply['text']}")
-        for button in reply.get("buttons") or []:
-            self.buttons.append(button)
-            print(f"   [{len(self.buttons)}] {button['title']}")
+        buttons = list(reply.get("buttons") or [])
+        if buttons:  # the newest question's buttons are the ones a typed answer picks from
+            self.buttons = buttons
+        for key, button in zip(button_keys(buttons), buttons, strict=True):
+            print(f"   [{key}] {button['title']}" if key != button["title"] else f"   [{key}]")
         custom = reply.get("custom") or {}
         if custom.get("progress_chart"):
             print(f"   (chart saved to {self._save_chart()})")
@@ -103,6 +104,20 @@ class TerminalChat:
         from bot.service import export_json
 
         return _write(ROOT / "var" / "exports", "bone-coach-data", ".json", export_json(int(self.sender)))
+
+
+def button_keys(buttons: list[dict[str, str]]) -> list[str]:
+    """What the client types to pick each button. A question answered with a number keeps its
+    numbers: buttons titled 2 and 3 are picked by typing 2 or 3, and [None] [One] [Two or more]
+    (payloads 0, 1, 2) by 0, 1 or 2, so a typed count is never read as a position. Other buttons
+    are numbered from 1."""
+    titles = [b["title"].strip() for b in buttons]
+    payloads = [b["payload"].strip() for b in buttons]
+    if titles and all(t.isdigit() for t in titles):
+        return titles
+    if payloads and all(p.isdigit() for p in payloads):
+        return payloads
+    return [str(i) for i in range(1, len(buttons) + 1)]
 
 
 def command_payload(text: str) -> str | None:

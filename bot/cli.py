@@ -8,7 +8,10 @@ in the client's zone for alerts, in the clinic's (DEFAULT_TIMEZONE) otherwise; C
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -19,13 +22,17 @@ from sqlalchemy.engine import Engine
 
 from bot.coach_desk import store
 from bot.coach_desk.alerts import utc_now
+from bot.coach_desk.commands import cleared_reply, handled_reply
 from bot.coach_desk.flags import FLAG_NAMES, describe
 from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, build_report, sort_report
-from bot.coach_desk.texts import clip, invite_link, kind_label
+from bot.coach_desk.texts import clip, invite_link, kind_label, what_client_did
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import CoachAlert
+from bot.service import Coach
 from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 Row = Sequence[Any]
 
@@ -106,8 +113,33 @@ def cmd_invite_create(args: argparse.Namespace, engine: Engine, settings: Settin
     with unit_of_work(engine) as s:
         code = repo.create_invite(s, args.by, utc_now())
     print(code)
-    print(f"Link for the client: {invite_link(code, None)}")
+    username = bot_username(settings.telegram_bot_token)
+    print(f"Link for the client: {invite_link(code, username)}")
+    if username is None:
+        print("(Set TELEGRAM_BOT_TOKEN to get the bot's real link; the code works either way: "
+              f"the client sends /start {code} to the bot.)")
     return 0
+
+
+def bot_username(token: str | None) -> str | None:
+    """The bot's @username from Telegram (getMe), for a real deep link; None without a token or
+    when Telegram can't be reached."""
+    if not token:
+        return None
+    from telegram.error import TelegramError  # lazy: the rest of the CLI needs no Telegram
+
+    from bot.telegram.client import make_bot
+
+    async def ask() -> str | None:
+        async with make_bot(token, os.environ.get("TELEGRAM_API_BASE_URL") or None,
+                            network_retries=1) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except (TelegramError, OSError) as exc:
+        logger.warning("Could not ask Telegram for the bot's name: %s", type(exc).__name__)
+        return None
 
 
 def cmd_invite_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
@@ -159,12 +191,13 @@ def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
         return [a.client.display_name, a.client.chat_id]
 
     table = [
-        [a.id, _when(a.at, a.client.timezone), kind_label(a.kind), *client(a), clip(a.detail, 60),
+        [a.id, _when(a.at, a.client.timezone), kind_label(a.kind), *client(a), clip(what_client_did(a.detail), 60),
          "yes" if a.notified_at else "not yet", a.handled_by or ""]
         for a in found
     ]
     csv_rows = [
-        [a.id, _iso(a.at), a.kind, *client(a), a.detail, _iso(a.notified_at), _iso(a.handled_at), a.handled_by]
+        [a.id, _iso(a.at), a.kind, *client(a), what_client_did(a.detail), _iso(a.notified_at), _iso(a.handled_at),
+         a.handled_by]
         for a in found
     ]
     output(args, ["#", "When", "Kind", "Client", "Chat id", "Detail", "Sent to chat", "Handled by"], table,
@@ -174,25 +207,21 @@ def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
 
 
 def cmd_alerts_handle(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        before = s.get(CoachAlert, args.id)
-        was_open = before is not None and before.handled_at is None
-        alert = repo.mark_alert_handled(s, args.id, args.by, utc_now())
-        if alert is None:
-            print(f"There is no alert #{args.id}.", file=sys.stderr)
-            return 1
-        if not was_open:
-            print(f"Alert #{args.id} was already handled by {alert.handled_by}.")
-            return 0
-        cleared = " Red flags cleared: the client can train again." if alert.kind == "red_flag" else ""
-        print(f"Alert #{args.id} marked handled by {args.by}.{cleared}")
-    return 0
+    """The coach chat's /handled: the same service call, the same words."""
+    done = Coach(engine).handle_alert(args.id, args.by)
+    print(handled_reply(done, args.id), file=sys.stdout if done else sys.stderr)
+    return 0 if done else 1
+
+
+def cmd_clear(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    """The coach chat's /clear: the client is told by the coach desk (its loop or the channel)."""
+    done = Coach(engine).clear_red_flags(args.chat_id, args.by)
+    print(cleared_reply(done, args.chat_id), file=sys.stdout if done else sys.stderr)
+    return 0 if done else 1
 
 
 # --- clinic flags ------------------------------------------------------------------------------
 def cmd_flags(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    from bot.service import Coach  # lazy: the coaching service loads the rules engine
-
     changes = {column: args.__dict__[short] == "yes" for short, column in FLAG_NAMES.items()
                if args.__dict__[short] is not None}
     flags = Coach(engine).set_clinic_flags(args.chat_id, changes)
@@ -239,10 +268,15 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--open", action="store_true", help="only alerts not yet handled")
     alerts.set_defaults(run=cmd_alerts)
     handle = alerts.add_subparsers(dest="action", metavar="ACTION").add_parser(
-        "handle", help="mark an alert handled (a red flag: the client may train again)")
+        "handle", help="mark an alert handled (a red flag: someone is on it; `clear` lets them train)")
     handle.add_argument("id", type=int)
     handle.add_argument("--by", required=True, help="who dealt with it")
     handle.set_defaults(run=cmd_alerts_handle)
+
+    clear = commands.add_parser("clear", help="clear a client's red flags: they may train again (they are told)")
+    clear.add_argument("chat_id", type=int)
+    clear.add_argument("--by", required=True, help="who at the clinic cleared them")
+    clear.set_defaults(run=cmd_clear)
 
     flags = commands.add_parser("flags", help="show or set what the clinic assessed (the plan follows at once)")
     flags.add_argument("chat_id", type=int)

@@ -34,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         telegram=bool(settings.telegram_bot_token),
     )
     stack = Stack(config)
-    print("Starting Bone Coach (action server + Rasa server; first start takes ~20 s)…", flush=True)
+    print("Starting Bone Coach (action server + Rasa server). Loading the model takes about "
+          "a minute on a small machine (40-70 s on 2 cores)…", flush=True)
     try:
+        started = time.monotonic()
         stack.start()
+        print(f"Ready after {time.monotonic() - started:.0f} s.", flush=True)
         if config.telegram:
             stack.start_scheduler()
             if settings.coach_chat_id is not None:

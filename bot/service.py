@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache, lru_cache
@@ -27,7 +27,7 @@ from bot.coaching.formatting import format_plan
 from bot.coaching.progress import summarize_progress
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
-from bot.db.models import Client
+from bot.db.models import Client, CoachAlert
 from bot.settings import Settings
 
 CONTENT = Path(__file__).parent / "content"
@@ -85,7 +85,37 @@ class Reply:
     buttons: tuple[tuple[str, str], ...] = ()
 
 
-PLAN_BUTTONS = (("Done", "/checkin_done"), ("Too hard", "that was too hard"),
+@dataclass(frozen=True)
+class AlertHandled:
+    """What /handled did: `already` when someone had handled the alert before (`handled_by`,
+    `handled_at` are theirs); `red_flag_open` while the client is still not cleared to train."""
+
+    alert_id: int
+    kind: str
+    chat_id: int
+    name: str
+    timezone: str
+    handled_by: str
+    handled_at: datetime
+    already: bool
+    red_flag_open: bool
+
+
+@dataclass(frozen=True)
+class RedFlagsCleared:
+    """What /clear did: `cleared` red flags, `alerts_closed` red-flag alerts; both 0 when there
+    was nothing left to clear (then `cleared_by` / `cleared_at` say who cleared last, if anyone)."""
+
+    chat_id: int
+    name: str
+    timezone: str
+    cleared: int
+    alerts_closed: int
+    cleared_by: str | None
+    cleared_at: datetime | None
+
+
+PLAN_BUTTONS = (("Done", "/checkin_done"), ("Too hard", "/report_fatigue"),
                 ("Pain today", "/report_pain"))
 
 
@@ -236,14 +266,17 @@ class Coach:
         self, s: Session, client: Client, today: date, rungs: Mapping[str, int]
     ) -> tuple[cm.History, list[cm.SymptomReport]]:
         since = today - timedelta(days=HISTORY_DAYS)
-        sessions = tuple(_session_record(c) for c in repo.recent_checkins(s, client, since))
+        by_day: dict[date, list[Any]] = {}
+        for checkin in repo.recent_checkins(s, client, since):
+            by_day.setdefault(checkin.day, []).append(checkin)
+        sessions = tuple(_day_record(day_checkins) for day_checkins in by_day.values())
         tz = ZoneInfo(client.timezone)
         reports = {r.id: r for r in repo.symptoms_since(s, client, self._since(client, HISTORY_DAYS))}
         reports.update({r.id: r for r in repo.open_red_flags(s, client)})
         symptoms = [
             cm.SymptomReport(
                 day=r.at.astimezone(tz).date(), kind=r.kind, score=r.score,
-                body_part=r.body_part, cleared=r.cleared_at is not None,
+                body_part=r.body_part, cleared=r.state == "cleared",
             )
             for r in reports.values()
         ]
@@ -251,50 +284,67 @@ class Coach:
 
     # --- check-ins ---------------------------------------------------------------------------
     def log_checkin(
-        self, chat_id: int, status: str, rpe: int | None, pain: int | None, note: str | None
+        self, chat_id: int, status: str, rpe: int | None, pain: int | None, note: str | None,
+        message_id: str | None = None,
     ) -> Reply:
+        """A session done or partly done. Each check-in is kept (a second one the same day too);
+        the same client message (`message_id`) run again after a restart logs nothing new and
+        gets the same reply. Not logged as training while a red flag is not cleared."""
         with unit_of_work(self.engine) as s:
             client = repo.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
-            if repo.open_red_flags(s, client):
+            repo.lock_client(s, client)
+            logged = repo.checkin_from_message(s, client, message_id)
+            if logged is not None:
+                status, rpe, pain = logged.status, logged.rpe, logged.pain
+            elif repo.open_red_flags(s, client):
                 # Not training while the clinic has not cleared a red flag: nothing is logged as
-                # a session and no ladder moves; the client hears why.
+                # a session, no ladder moves, no step up is promised; the pain score is kept.
+                if pain is not None:
+                    repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock(), message_id)
+                    self._alert_on_pain(s, client, pain)
                 return Reply(messages()["checkin_red_flag_open"].format(phone=clinic()["phone"]))
             today = self._local_today(client)
-            plan = self._plan(s, client)
-            logs = [
-                dict(pattern=e.pattern, rung=e.rung, sets=e.sets, reps=e.reps, seconds=e.seconds)
-                for e in plan.exercises
-            ] if status == "done" else []
-            repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock())
             repeated = False
-            if pain is not None and pain >= _pain_zones()["red"]:
-                repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock())
-                repeated = self._alert_on_pain(s, client, pain)
+            if logged is None:
+                plan = self._plan(s, client)
+                logs = [
+                    dict(pattern=e.pattern, rung=e.rung, sets=e.sets, reps=e.reps, seconds=e.seconds)
+                    for e in plan.exercises
+                ] if status == "done" else []
+                repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock(),
+                                    session_kind=plan.kind, source_message_id=message_id)
+                if pain is not None and pain >= _pain_zones()["red"]:
+                    repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock(), message_id)
+                    repeated = self._alert_on_pain(s, client, pain)
             history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
             name = client.display_name
         text = _checkin_text(status, rpe, pain, summary, name)
         return Reply(f"{text} {messages()['pain_repeat_alert']}" if repeated else text)
 
-    def log_skip(self, chat_id: int, reason: str) -> Reply:
+    def log_skip(self, chat_id: int, reason: str, message_id: str | None = None) -> Reply:
+        """A skipped session, kept as its own record; once per client message (`message_id`)."""
         with unit_of_work(self.engine) as s:
             client = repo.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
+            repo.lock_client(s, client)
             repo.record_checkin(
                 s, client, self._local_today(client), "skipped", None, None, None,
-                reason[:200], [], self.clock(),
+                reason[:200], [], self.clock(), source_message_id=message_id,
             )
         return Reply(messages()["skip_ack"].format(reason=reason[:60]))
 
     # --- symptoms ----------------------------------------------------------------------------
     def report_pain(
-        self, chat_id: int, score: int, body_part: str | None, excerpt: str, with_plan: bool = True
+        self, chat_id: int, score: int, body_part: str | None, excerpt: str, with_plan: bool = True,
+        message_id: str | None = None,
     ) -> Reply:
         """Logs the report (alerting the clinic at its thresholds); the reply is the
-        acknowledgement and, `with_plan`, today's plan remade for it."""
+        acknowledgement and, `with_plan`, today's plan remade for it. The same client message
+        (`message_id`) run again logs and alerts nothing new."""
         zones = _pain_zones()
         zone = "red" if score >= zones["red"] else "amber" if score >= zones["amber"] else "green"
         where = f"in your {body_part} " if body_part else ""
@@ -302,9 +352,11 @@ class Coach:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
-            repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now)
-            if self._alert_on_pain(s, client, score):
-                parts.append(messages()["pain_repeat_alert"])
+            repo.lock_client(s, client)
+            if repo.symptom_from_message(s, client, message_id, "pain") is None:
+                repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now, message_id)
+                if self._alert_on_pain(s, client, score):
+                    parts.append(messages()["pain_repeat_alert"])
         return self._with_new_plan(chat_id, parts) if with_plan else Reply("\n\n".join(parts))
 
     def _with_new_plan(self, chat_id: int, parts: list[str]) -> Reply:
@@ -332,10 +384,12 @@ class Coach:
             if r.kind == "pain" and (r.score or 0) >= red
         )
 
-    def report_fatigue(self, chat_id: int, excerpt: str) -> Reply:
+    def report_fatigue(self, chat_id: int, excerpt: str, message_id: str | None = None) -> Reply:
+        """Logs tiredness (once per client message) and remakes today's plan for it."""
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
-            repo.record_symptom(s, client, "fatigue", None, None, excerpt[:200], self.clock())
+            repo.lock_client(s, client)
+            repo.record_symptom(s, client, "fatigue", None, None, excerpt[:200], self.clock(), message_id)
             recent = sum(
                 1 for r in repo.symptoms_since(s, client, self._since(client, 14))
                 if r.kind == "fatigue"
@@ -346,28 +400,42 @@ class Coach:
         return self._with_new_plan(chat_id, parts)
 
     def record_red_flag(
-        self, chat_id: int, excerpt: str, pain_score: int | None = None, body_part: str | None = None
+        self, chat_id: int, excerpt: str, pain_score: int | None = None, body_part: str | None = None,
+        message_id: str | None = None,
     ) -> None:
-        """Logged, the clinic alerted, and every plan blocked until a coach clears it.
+        """Logged (open), the clinic alerted, and every plan blocked until a coach clears it.
 
         The client has already had utter_red_flag (sent by Rasa itself, so it arrives even when
         the action server or the database is down). Both the action and the Telegram channel
         record it, so that a red flag is kept even while the action server is down; the second
-        call finds the first one's record (an open red flag from the last few minutes is the
-        same report) and does nothing. A pain score at the alert level said with it is logged
-        and alerted as pain as well, so the clinic sees both.
+        call finds the first one's record (the same client message, `message_id`, or an open red
+        flag from the last few minutes) and only adds a pain score the first did not have. A
+        pain score said with it is a pain report as well (the plan after clearing cites it), and
+        at the alert level it alerts the clinic as pain too, so the clinic sees both.
         """
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
-            if any(flag.at >= now - RED_FLAG_SAME_MESSAGE for flag in repo.open_red_flags(s, client)):
+            repo.lock_client(s, client)
+            same = repo.symptom_from_message(s, client, message_id, "red_flag") or next(
+                (f for f in reversed(repo.open_red_flags(s, client))
+                 if f.state == "open" and f.at >= now - RED_FLAG_SAME_MESSAGE
+                 and None in (message_id, f.source_message_id)),
+                None,
+            )
+            if same is not None and same.source_message_id is None:
+                same.source_message_id = message_id  # the channel's record, now tied to its message
+            if same is None:
+                same = repo.record_symptom(s, client, "red_flag", pain_score, body_part, excerpt[:200], now,
+                                           message_id)
+                repo.create_alert(s, client, "red_flag", excerpt[:200], now)
+            elif same.score is None and pain_score is not None:  # the channel was first, without it
+                same.score, same.body_part = pain_score, same.body_part or body_part
+            else:
                 return
-            repo.record_symptom(s, client, "red_flag", None, body_part, excerpt[:200], now)
-            repo.create_alert(s, client, "red_flag", excerpt[:200], now)
-            if pain_score is not None:
-                repo.record_symptom(s, client, "pain", pain_score, body_part, excerpt[:200], now)
-                if pain_score >= _pain_zones()["alert"]:
-                    repo.create_alert(s, client, "pain_high", f"pain {pain_score}/10", now)
+            if pain_score is not None and repo.symptom_from_message(s, client, message_id, "pain") is None:
+                repo.record_symptom(s, client, "pain", pain_score, body_part, excerpt[:200], now, message_id)
+                self._alert_on_pain(s, client, pain_score)
             if client.profile is not None:
                 self._plan(s, client, replan=True)  # today's plan becomes "stop"
 
@@ -379,10 +447,12 @@ class Coach:
                 return None
         return str(messages()["red_flag_open_notice"]).format(phone=clinic()["phone"])
 
-    def request_human(self, chat_id: int, excerpt: str) -> bool:
+    def request_human(self, chat_id: int, excerpt: str, message_id: str | None = None) -> bool:
+        """Alert the clinic that the client wants a person; once per client message."""
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
-            repo.create_alert(s, client, "human_request", excerpt[:200], self.clock())
+            dedup_key = f"message:{message_id}"[:64] if message_id is not None else None
+            repo.create_alert(s, client, "human_request", excerpt[:200], self.clock(), dedup_key)
         return True
 
     # --- progress ----------------------------------------------------------------------------
@@ -451,6 +521,48 @@ class Coach:
         return Reply(messages()["forgotten" if gone else "nothing_to_forget"])
 
     # --- what the clinic marks ------------------------------------------------------------------
+    def handle_alert(self, alert_id: int, coach: str) -> AlertHandled | None:
+        """A coach marks an alert handled (the first handler is kept). A red-flag alert moves the
+        client's open red flags to handled: someone is on it, but the client is not cleared to
+        train until `clear_red_flags`. None when there is no such alert."""
+        with unit_of_work(self.engine) as s:
+            alert = s.get(CoachAlert, alert_id)
+            if alert is None:
+                return None
+            already = alert.handled_at is not None
+            repo.mark_alert_handled(s, alert_id, coach, self.clock())
+            client = alert.client
+            return AlertHandled(
+                alert_id=alert.id, kind=alert.kind, chat_id=client.chat_id, name=client.display_name or "",
+                timezone=client.timezone, handled_by=alert.handled_by or coach, handled_at=alert.handled_at,
+                already=already, red_flag_open=bool(repo.open_red_flags(s, client)),
+            )
+
+    def clear_red_flags(self, chat_id: int, coach: str) -> RedFlagsCleared | None:
+        """The clinic clears the client to train again: every red flag not cleared (open or
+        handled) becomes cleared, their open red-flag alerts are closed, and the client is told
+        once (the coach desk delivers `clear_notice`s). Clearing again changes nothing and says
+        who cleared last. None for an unknown chat."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None:
+                return None
+            now = self.clock()
+            repo.lock_client(s, client)
+            cleared = repo.clear_red_flags(s, client, coach, now)
+            flagged = [a for a in repo.open_alerts(s, client) if a.kind == "red_flag"]
+            for alert in flagged:
+                repo.mark_alert_handled(s, alert.id, coach, now)
+            last = repo.last_cleared_red_flag(s, client)
+            if cleared and client.profile is not None:
+                s.flush()
+                self._plan(s, client, replan=True)  # the next /today is a training plan again
+            return RedFlagsCleared(
+                chat_id=chat_id, name=client.display_name or "", timezone=client.timezone, cleared=cleared,
+                alerts_closed=len(flagged), cleared_by=last.cleared_by if last else None,
+                cleared_at=last.cleared_at if last else None,
+            )
+
     def set_clinic_flags(self, chat_id: int, flags: Mapping[str, bool]) -> dict[str, bool] | None:
         """A coach sets what the clinic assessed (CLINIC_FLAGS); today's plan is made again so
         the next /today follows it. Returns every flag as it now stands; None for an unknown chat."""
@@ -514,27 +626,38 @@ def _screening_question(profile: Any, first: bool) -> Reply:
     return Reply(f"{texts['intro']}\n\n{text}" if first else text, buttons)
 
 
-def _session_record(checkin: Any) -> cm.SessionRecord:
-    """A check-in as the engine sees it.
+def _day_record(checkins: Sequence[Any]) -> cm.SessionRecord:
+    """One local day's check-ins (oldest first) as the one session the engine sees.
 
-    Carry distances come from that day's plan (the log stores sets and reps only). The session's
-    pain is given to each exercise only below the red zone: one red score should hold the
-    ladders (it is also a symptom report), not step every exercise of the session down.
+    A day with two check-ins is one session day, so it counts once and never moves a ladder
+    twice: done beats partly done beats skipped; effort and pain are the day's highest (the
+    cautious reading); the exercises are those of the newest session done. The kind is what
+    the plan said when the session was logged (`session_kind`), not the day's plan now. Carry
+    distances come from that day's plan (the log stores sets and reps only). The session's pain
+    is given to each exercise only below the red zone: one red score should hold the ladders
+    (it is also a symptom report), not step every exercise of the session down.
     """
-    planned = checkin.planned_session
-    kind = planned.kind if planned is not None else "strength"
+    done = [c for c in checkins if c.status in ("done", "partial")]
+    newest = (done or list(checkins))[-1]
+    status = "done" if any(c.status == "done" for c in done) else newest.status
+    logged = next((c for c in reversed(done) if c.exercise_logs), None)
+    planned = newest.planned_session
+    kind = newest.session_kind or (planned.kind if planned is not None else "strength")
     metres = {}
-    if planned is not None:
-        metres = {e["pattern"]: e.get("metres") for e in json.loads(planned.plan_json).get("exercises", [])}
-    pain = checkin.pain if checkin.pain is not None and checkin.pain < _pain_zones()["red"] else None
+    if logged is not None and logged.planned_session is not None:
+        exercises = json.loads(logged.planned_session.plan_json).get("exercises", [])
+        metres = {e["pattern"]: e.get("metres") for e in exercises}
+    rpe = max((c.rpe for c in done if c.rpe is not None), default=None)
+    day_pain = max((c.pain for c in checkins if c.pain is not None), default=None)
+    pain = day_pain if day_pain is not None and day_pain < _pain_zones()["red"] else None
     return cm.SessionRecord(
-        day=checkin.day, kind=kind, status=checkin.status, rpe=checkin.rpe, pain=checkin.pain,
+        day=newest.day, kind=kind, status=status, rpe=rpe, pain=day_pain,
         results=tuple(
             cm.ExerciseResult(
                 pattern=log.pattern, rung=log.rung, sets=log.sets, reps=log.reps,
-                seconds=log.seconds, metres=metres.get(log.pattern), rpe=checkin.rpe, pain=pain,
+                seconds=log.seconds, metres=metres.get(log.pattern), rpe=rpe, pain=pain,
             )
-            for log in checkin.exercise_logs
+            for log in (logged.exercise_logs if logged is not None else ())
         ),
     )
 

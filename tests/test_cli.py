@@ -136,7 +136,7 @@ def test_report_refuses_other_windows(clinic: Path) -> None:
 def test_invites_are_created_listed_and_show_who_used_them(tmp_path: Path) -> None:
     database = tmp_path / "bone_coach.db"
     assert "No invite codes yet." in bone_coach(database, "invite", "list")
-    first, link = bone_coach(database, "invite", "create", "--by", "Sue").splitlines()
+    first, link, *_ = bone_coach(database, "invite", "create", "--by", "Sue").splitlines()
     assert len(first) == 8 and set(first) <= set(INVITE_ALPHABET)
     assert link.endswith(f"?start={first}")
     second = bone_coach(database, "invite", "create").splitlines()[0]
@@ -170,7 +170,7 @@ def test_the_allow_list_is_added_to_listed_and_removed_from(tmp_path: Path) -> N
     assert [r["chat_id"] for r in csv_rows(bone_coach(database, "allow", "list", "--csv"))] == ["123456789"]
 
 
-def test_alerts_are_listed_and_handling_a_red_flag_clears_the_client(clinic: Path, tmp_path: Path) -> None:
+def test_alerts_are_listed_handled_and_a_red_flag_cleared_once(clinic: Path, tmp_path: Path) -> None:
     database = tmp_path / "bone_coach.db"
     database.write_bytes(clinic.read_bytes())  # a copy: this test changes it
     header, *rows = table(bone_coach(database, "alerts", "--open"))
@@ -182,8 +182,19 @@ def test_alerts_are_listed_and_handling_a_red_flag_clears_the_client(clinic: Pat
     assert "--by" in bone_coach(database, "alerts", "handle", alert_id, expect=2)
     assert "There is no alert #9999." in bone_coach(database, "alerts", "handle", "9999", "--by", "Sue", expect=1)
     handled = bone_coach(database, "alerts", "handle", alert_id, "--by", "Sue")
-    assert handled.strip() == f"Alert #{alert_id} marked handled by Sue. Red flags cleared: the client can train again."
+    assert handled.strip() == (f"Alert #{alert_id} (red flag, Bea) marked handled by Sue. Bea still may not train: "
+                               f"when the clinic clears them, /clear {BEA} (command line: bone-coach clear {BEA}); "
+                               "they are told.")
     assert "already handled by Sue" in bone_coach(database, "alerts", "handle", alert_id, "--by", "Tom")
+    bea = {r["name"]: r for r in csv_rows(bone_coach(database, "report", "--csv"))}["Bea"]
+    assert bea["open_red_flags"] == "1"  # handled is not cleared
+
+    assert "--by" in bone_coach(database, "clear", str(BEA), expect=2)
+    assert "No client with chat id 9." in bone_coach(database, "clear", "9", "--by", "Sue", expect=1)
+    cleared = bone_coach(database, "clear", str(BEA), "--by", "Sue")
+    assert cleared.strip() == f"Bea (chat {BEA}): 1 red flag(s) cleared, 0 alert(s) closed. They can train again."
+    again = bone_coach(database, "clear", str(BEA), "--by", "Tom")
+    assert again.startswith(f"Bea (chat {BEA}) has no red flags left to clear: the last was cleared by Sue (")
 
     assert "No open alerts." in bone_coach(database, "alerts", "--open")
     [listed] = csv_rows(bone_coach(database, "alerts", "--csv"))

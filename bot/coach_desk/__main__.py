@@ -1,4 +1,4 @@
-"""`python -m bot.coach_desk`: deliver coach alerts and look for missed sessions, in a loop.
+"""`python -m bot.coach_desk`: deliver coach alerts, tell cleared clients, find missed sessions.
 
 The Telegram channel delivers an alert as soon as a conversation turn created it; this loop is
 the safety net (a failed send, an alert created by another process, a restart), and the only
@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from bot.coach_desk.adherence import detect_missed_sessions
 from bot.coach_desk.alerts import AlertDispatcher
+from bot.coach_desk.cleared import ClearNotifier
 from bot.db.engine import ensure_schema, make_engine
 from bot.settings import Settings
 from bot.telegram.client import make_bot
@@ -37,6 +38,7 @@ async def run(interval: float, scan_every: float, once: bool) -> int:
     ensure_schema(engine)
     bot = make_bot(settings.telegram_bot_token, os.environ.get("TELEGRAM_API_BASE_URL") or None)
     dispatcher = AlertDispatcher(engine, bot, settings.coach_chat_id)
+    clear_notifier = ClearNotifier(engine, bot)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -50,6 +52,7 @@ async def run(interval: float, scan_every: float, once: bool) -> int:
                     await asyncio.to_thread(detect_missed_sessions, engine, datetime.now(timezone.utc))
                     last_scan = time.monotonic()
                 await dispatcher.dispatch()
+                await clear_notifier.deliver()  # clients cleared from the command line too
             except Exception as exc:  # the database or Telegram is away: try again next round
                 logger.error("Coach desk round failed: %s", type(exc).__name__)
                 if once:

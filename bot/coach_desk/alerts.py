@@ -31,7 +31,15 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.coach_desk import store
-from bot.coach_desk.texts import clip, coach_texts, local_moment, local_time, short_day
+from bot.coach_desk.texts import (
+    clip,
+    coach_texts,
+    is_button_press,
+    local_moment,
+    local_time,
+    short_day,
+    what_client_did,
+)
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 
@@ -58,14 +66,15 @@ def alert_text(s: Session, alert: CoachAlert, now: datetime) -> str:
     """The coach-chat message for an alert (its client loaded), plain text, well under 4096."""
     texts = coach_texts()["alert"]
     client = alert.client
-    detail = clip(alert.detail, DETAIL_MAX) if alert.detail else texts["no_detail"]
+    detail = clip(what_client_did(alert.detail), DETAIL_MAX) if alert.detail else texts["no_detail"]
+    quoted = alert.kind in QUOTED_KINDS and alert.detail and not is_button_press(alert.detail)
     body = texts["body"].format(
         heading=texts["headings"][alert.kind],
         id=alert.id,
         name=client.display_name or "?",
         chat_id=client.chat_id,
         when=local_time(alert.at, client.timezone),
-        what=_quote(detail) if alert.kind in QUOTED_KINDS and alert.detail else detail,
+        what=_quote(detail) if quoted else detail,
     )
     recent = _recent_lines(s, alert, now)
     history = (
@@ -73,7 +82,8 @@ def alert_text(s: Session, alert: CoachAlert, now: datetime) -> str:
         if recent
         else texts["recent_none"].format(days=RECENT_DAYS)
     )
-    footer = texts["footer_red_flag" if alert.kind == "red_flag" else "footer"].format(id=alert.id)
+    footer = texts["footer_red_flag" if alert.kind == "red_flag" else "footer"].format(
+        id=alert.id, chat_id=client.chat_id)
     return "\n\n".join((body, history, footer))
 
 
@@ -101,7 +111,9 @@ def _recent_lines(s: Session, alert: CoachAlert, now: datetime) -> list[str]:
         extras = [texts["score"].format(score=report.score)] if report.score is not None else []
         if report.body_part:
             extras.append(texts["body_part"].format(body_part=report.body_part))
-        if report.text_excerpt:
+        if is_button_press(report.text_excerpt):
+            extras.append(f"— {what_client_did(report.text_excerpt)}")
+        elif report.text_excerpt:
             extras.append(f"— {_quote(report.text_excerpt)}")
         line = texts["symptom"].format(
             when=local_moment(report.at, client.timezone),

@@ -16,10 +16,11 @@ from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.flags import describe, parse_flag_args
 from bot.coach_desk.report import build_report
 from bot.coach_desk.store import alerts
-from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, local_time
+from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, local_time, what_client_did
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
+from bot.service import AlertHandled, Coach, RedFlagsCleared
 
 DETAIL_IN_LIST = 80
 T = TypeVar("T")
@@ -39,7 +40,7 @@ def _number(text: str) -> int | None:
 
 
 def _alert_line(alert: CoachAlert) -> str:
-    detail = clip(alert.detail, DETAIL_IN_LIST)
+    detail = clip(what_client_did(alert.detail), DETAIL_IN_LIST)
     return coach_texts()["commands"]["alert_line"].format(
         id=alert.id,
         kind=kind_label(alert.kind),
@@ -50,18 +51,45 @@ def _alert_line(alert: CoachAlert) -> str:
     )
 
 
+def handled_reply(done: AlertHandled | None, alert_id: int) -> str:
+    """What the coach reads after /handled (or `bone-coach alerts handle`)."""
+    texts = coach_texts()["commands"]
+    if done is None:
+        return texts["no_such_alert"].format(id=alert_id)
+    name = done.name or done.chat_id
+    if done.already:
+        when = local_time(done.handled_at, done.timezone)
+        return texts["handled_before"].format(id=alert_id, by=done.handled_by, when=when)
+    reply = texts["handled"].format(id=alert_id, kind=kind_label(done.kind), name=name, by=done.handled_by)
+    if done.kind == "red_flag" and done.red_flag_open:
+        reply += " " + texts["handled_red_flag"].format(name=name, chat_id=done.chat_id)
+    return reply
+
+
+def cleared_reply(done: RedFlagsCleared | None, chat_id: int) -> str:
+    """What the coach reads after /clear (or `bone-coach clear`)."""
+    texts = coach_texts()["commands"]
+    if done is None:
+        return texts["no_such_client"].format(chat_id=chat_id)
+    name = done.name or "?"
+    if done.cleared or done.alerts_closed:
+        return texts["cleared"].format(name=name, chat_id=chat_id, count=done.cleared, alerts=done.alerts_closed)
+    if done.cleared_at is not None:
+        when = local_time(done.cleared_at, done.timezone)
+        return texts["cleared_before"].format(name=name, chat_id=chat_id, by=done.cleared_by, when=when)
+    return texts["nothing_to_clear"].format(name=name, chat_id=chat_id)
+
+
+def _coach(commands: CoachCommands) -> Coach:
+    return Coach(commands.engine, commands.clock)
+
+
 class CoachCommands:
     """/alerts, /handled, /clear, /invite, /allow, /report, /flags; anything else gets the list."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock
-        self._cleared: list[int] = []  # clients whose red flag a command cleared: they are told
-
-    def take_cleared(self) -> list[int]:
-        """The chats cleared to train again since the last call (the desk tells each client)."""
-        cleared, self._cleared = self._cleared, []
-        return cleared
 
     def run(self, text: str, coach: str, bot_username: str | None = None) -> str:
         """The reply to one command from the coach chat; `coach` is who sent it."""
@@ -94,52 +122,22 @@ class CoachCommands:
         return "\n".join([texts["alerts_heading"].format(count=len(lines)), *lines])
 
     def handled(self, args: str, coach: str) -> str:
+        """Mark an alert handled; a red flag's client stays stopped until /clear."""
         texts = coach_texts()["commands"]
         alert_id = _number(args.lstrip("#"))
         if alert_id is None:
             return texts["usage_handled"]
-
-        def work(s: Session) -> str:
-            alert = s.get(CoachAlert, alert_id)
-            if alert is None:
-                return texts["no_such_alert"].format(id=alert_id)
-            client = alert.client
-            if alert.handled_at is not None:
-                when = local_time(alert.handled_at, client.timezone)
-                return texts["handled_before"].format(id=alert_id, by=alert.handled_by, when=when)
-            repo.mark_alert_handled(s, alert_id, coach, self.clock())
-            reply = texts["handled"].format(id=alert_id, kind=kind_label(alert.kind),
-                                            name=client.display_name or client.chat_id, by=coach)
-            if alert.kind == "red_flag":
-                reply += " " + texts["handled_cleared"].format(name=client.display_name or client.chat_id)
-                self._cleared.append(client.chat_id)
-            return reply
-
-        return self._work(work)
+        done = _coach(self).handle_alert(alert_id, coach)
+        return handled_reply(done, alert_id)
 
     def clear(self, args: str, coach: str) -> str:
-        """Clear the client's red flags and close their open red-flag alerts with them."""
+        """Clear the client's red flags and close their open red-flag alerts with them; the
+        client is told by the desk (bot.coach_desk.cleared)."""
         texts = coach_texts()["commands"]
         chat_id = _number(args)
         if chat_id is None:
             return texts["usage_clear"]
-
-        def work(s: Session) -> str:
-            client = repo.get_client(s, chat_id)
-            if client is None:
-                return texts["no_such_client"].format(chat_id=chat_id)
-            now = self.clock()
-            cleared = repo.clear_red_flags(s, client, coach, now)
-            flagged = [a for a in repo.open_alerts(s, client) if a.kind == "red_flag"]
-            for alert in flagged:
-                repo.mark_alert_handled(s, alert.id, coach, now)
-            name = client.display_name or "?"
-            if not cleared and not flagged:
-                return texts["nothing_to_clear"].format(name=name, chat_id=chat_id)
-            self._cleared.append(chat_id)
-            return texts["cleared"].format(name=name, chat_id=chat_id, count=cleared, alerts=len(flagged))
-
-        return self._work(work)
+        return cleared_reply(_coach(self).clear_red_flags(chat_id, coach), chat_id)
 
     def invite(self, coach: str, bot_username: str | None) -> str:
         texts = coach_texts()["commands"]
@@ -157,8 +155,6 @@ class CoachCommands:
 
     def flags(self, args: str) -> str:
         """Show or set what the clinic marked on a client; today's plan follows at once."""
-        from bot.service import Coach  # lazy: the coaching service loads the rules engine
-
         texts = coach_texts()["commands"]
         chat_id, *words = args.split() or [""]
         number = _number(chat_id)

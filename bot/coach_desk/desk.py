@@ -22,8 +22,8 @@ from telegram import Bot, Update, User
 from telegram.error import TelegramError
 
 from bot.coach_desk.alerts import AlertDispatcher, utc_now
+from bot.coach_desk.cleared import ClearNotifier
 from bot.coach_desk.commands import CoachCommands, parse_command
-from bot.coach_desk.texts import coach_texts
 from bot.telegram.formatting import split_text
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class CoachDesk:
         self.coach_chat_id = coach_chat_id
         self.commands = CoachCommands(engine, clock)
         self.dispatcher = AlertDispatcher(engine, bot, coach_chat_id, clock=clock)
+        self.clear_notifier = ClearNotifier(engine, bot, clock=clock)
 
     async def handle(self, update: Update) -> bool:
         """True when the update came from the coach chat and was dealt with here."""
@@ -69,19 +70,20 @@ class CoachDesk:
         for chunk in split_text(reply):
             await self.bot.send_message(self.coach_chat_id, chunk)
         logger.info("Coach command /%s answered", parse_command(text)[0][:32])
-        await self._tell_cleared_clients()
+        await self._tell_cleared_clients()  # a client just cleared hears it at once
         return True
 
     async def _tell_cleared_clients(self) -> None:
-        """A client the clinic cleared to train again hears it at once."""
-        for chat_id in self.commands.take_cleared():
-            try:
-                await self.bot.send_message(chat_id, coach_texts()["client"]["cleared"])
-            except TelegramError as exc:
-                logger.error("Could not tell chat %s it was cleared: %s", chat_id, type(exc).__name__)
+        """Tell cleared clients (also those cleared from the command line); never raises."""
+        try:
+            await self.clear_notifier.deliver()
+        except Exception as exc:
+            logger.error("Clear notice delivery failed: %s", type(exc).__name__)
 
     async def notify_pending(self) -> int:
-        """Deliver pending alerts; never raises (the coach-desk loop retries what fails here)."""
+        """Deliver pending alerts and clear notices; never raises (the coach-desk loop retries
+        what fails here). Returns how many alerts were sent."""
+        await self._tell_cleared_clients()
         try:
             return await self.dispatcher.dispatch()
         except Exception as exc:

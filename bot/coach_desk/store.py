@@ -133,10 +133,10 @@ def open_alert_counts(s: Session) -> dict[int, int]:
 
 
 def open_red_flag_counts(s: Session) -> dict[int, int]:
-    """Red flags no coach has cleared, per client id."""
+    """Red flags not cleared yet (open or handled), per client id."""
     rows = s.execute(
         select(SymptomReport.client_id, func.count())
-        .where(SymptomReport.kind == "red_flag", SymptomReport.cleared_at.is_(None))
+        .where(SymptomReport.kind == "red_flag", SymptomReport.state.in_(("open", "handled")))
         .group_by(SymptomReport.client_id)
     )
     return {client_id: count for client_id, count in rows}
@@ -157,13 +157,6 @@ def planned_kinds(s: Session, client: Client, since: date) -> dict[date, str]:
     return {day: kind for day, kind in rows}
 
 
-def checkin_statuses(s: Session, client: Client, since: date) -> dict[date, str]:
-    rows = s.execute(
-        select(CheckIn.day, CheckIn.status).where(CheckIn.client_id == client.id, CheckIn.day >= since)
-    )
-    return {day: status for day, status in rows}
-
-
 def last_done_day(s: Session, client: Client) -> date | None:
     """The last local day the client did (all or part of) a session."""
     return s.execute(
@@ -172,8 +165,12 @@ def last_done_day(s: Session, client: Client) -> date | None:
 
 
 def recent_checkins(s: Session, client: Client, since: date) -> list[CheckIn]:
+    """Every check-in from `since` (a day may have several), oldest first."""
     return list(
-        s.execute(select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day >= since)).scalars()
+        s.execute(
+            select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day >= since)
+            .order_by(CheckIn.created_at, CheckIn.id)
+        ).scalars()
     )
 
 
@@ -191,3 +188,54 @@ def invites(s: Session) -> list[InviteCode]:
 
 def allowed_chats(s: Session) -> list[AllowedChat]:
     return list(s.execute(select(AllowedChat).order_by(AllowedChat.chat_id)).scalars())
+
+
+# "You're cleared to train again", told to the client once (cleared from the coach chat or the CLI)
+
+
+def _untold(stale_before: datetime) -> tuple[Any, ...]:
+    return (
+        SymptomReport.kind == "red_flag",
+        SymptomReport.state == "cleared",
+        SymptomReport.clear_notice_sent_at.is_(None),
+        or_(SymptomReport.clear_notice_claimed_at.is_(None), SymptomReport.clear_notice_claimed_at < stale_before),
+    )
+
+
+def claim_clear_notice(s: Session, now: datetime, stale_after: timedelta) -> tuple[int, int] | None:
+    """Claim the red flags of one client cleared but not yet told (a conditional UPDATE, so of
+    several senders one wins); (client id, chat id), or None when nobody is waiting.
+
+    Commit the claim before sending; several flags cleared together make one message.
+    """
+    condition = _untold(now - stale_after)
+    candidates = s.execute(
+        select(SymptomReport.client_id).where(*condition).group_by(SymptomReport.client_id)
+        .order_by(func.min(SymptomReport.cleared_at)).limit(10)
+    ).scalars()
+    for client_id in list(candidates):
+        taken = s.execute(
+            update(SymptomReport)
+            .where(SymptomReport.client_id == client_id, *condition)
+            .values(clear_notice_claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount:
+            chat_id = s.execute(select(Client.chat_id).where(Client.id == client_id)).scalar_one()
+            return client_id, chat_id
+    return None
+
+
+def finish_clear_notice(s: Session, client_id: int, claimed_at: datetime, sent_at: datetime | None) -> None:
+    """The claimed notice was sent (`sent_at`), or failed (None: given back for the next round)."""
+    values: dict[str, Any] = {"clear_notice_sent_at": sent_at} if sent_at else {"clear_notice_claimed_at": None}
+    s.execute(
+        update(SymptomReport)
+        .where(
+            SymptomReport.client_id == client_id,
+            SymptomReport.clear_notice_claimed_at == claimed_at,
+            SymptomReport.clear_notice_sent_at.is_(None),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

@@ -24,6 +24,21 @@ def clip(text: str | None, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def is_button_press(text: str | None) -> bool:
+    """A Rasa payload ("/request_human", '/affirm{...}'), not words the client typed."""
+    return bool(text) and text.lstrip().startswith("/")
+
+
+def what_client_did(text: str | None) -> str | None:
+    """The client's words as stored, but a button press (or command) as a short plain description
+    from coach_texts.yml `button_presses`: a coach should never read a raw "/intent" payload."""
+    if not is_button_press(text):
+        return text
+    intent = text.strip()[1:].split("{", 1)[0].strip().lower()
+    presses = coach_texts()["button_presses"]
+    return str(presses.get(intent, presses["other"]))
+
+
 def kind_label(kind: str) -> str:
     return str(coach_texts()["kinds"].get(kind, kind))
 

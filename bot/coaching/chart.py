@@ -14,6 +14,24 @@ from bot.coaching.models import History, SymptomReport
 from bot.coaching.progress import pain_scores
 
 DONE = ("done", "partial")
+STRENGTH = ("strength", "minimum")
+
+
+def weekly_sessions(history: History, today: date, weeks: int = 8) -> list[tuple[date, int, int]]:
+    """(Monday, strength days, other days) for the last `weeks` calendar weeks, this week last.
+
+    A day counts once, whatever its number of check-ins; a strength day is one whose session
+    done was logged as strength (or the minimum), whatever that day's plan became afterwards.
+    """
+    monday = today - timedelta(days=today.weekday())
+    rows = []
+    for i in range(weeks):
+        start = monday - timedelta(weeks=weeks - 1 - i)
+        end = start + timedelta(days=6)
+        done = [s for s in history.sessions if start <= s.day <= end and s.status in DONE]
+        strength = {s.day for s in done if s.kind in STRENGTH}
+        rows.append((start, len(strength), len({s.day for s in done} - strength)))
+    return rows
 
 
 def progress_chart_png(
@@ -24,15 +42,14 @@ def progress_chart_png(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    monday = today - timedelta(days=today.weekday())
-    starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    strength, other, pain = [], [], []
+    bars = weekly_sessions(history, today, weeks)
+    starts = [start for start, _, _ in bars]
+    strength = [count for _, count, _ in bars]
+    other = [count for _, _, count in bars]
+    pain = []
     scores = pain_scores(history, symptoms)
     for start in starts:
         end = start + timedelta(days=6)
-        done = [s for s in history.sessions if start <= s.day <= end and s.status in DONE]
-        strength.append(sum(1 for s in done if s.kind in ("strength", "minimum")))
-        other.append(len(done) - strength[-1])
         week_pain = [score for day, score in scores if start <= day <= end]
         pain.append(sum(week_pain) / len(week_pain) if week_pain else float("nan"))
 

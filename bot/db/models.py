@@ -35,6 +35,8 @@ EXPERIENCE_LEVELS = ("new", "some", "regular")
 BALANCE_CONFIDENCE = ("low", "medium", "high")
 CHECKIN_STATUSES = ("done", "partial", "skipped")
 SYMPTOM_KINDS = ("pain", "fatigue", "red_flag")
+RED_FLAG_STATES = ("open", "handled", "cleared")
+PLAN_KINDS = ("strength", "balance", "walk", "minimum", "gentle", "rest", "stop")  # bot.coaching.models
 ALERT_KINDS = ("red_flag", "pain_high", "human_request", "missed_sessions", "recent_fracture")
 REMINDER_KINDS = ("checkin", "nudge", "light")
 REMINDER_STATUSES = ("claimed", "sent", "failed", "skipped")
@@ -207,14 +209,18 @@ class PlannedSession(Base):
 
 
 class CheckIn(Base):
-    """What the client reported for one local day (at most one row per day)."""
+    """One check-in the client gave on a local day; a second one that day is a row of its own
+    (nothing is overwritten), and readers count the day once."""
 
     __tablename__ = "checkins"
     __table_args__ = (
-        UniqueConstraint("client_id", "day"),
+        Index("ix_checkins_client_id_day", "client_id", "day"),
+        # A message run through Rasa twice (a restart mid-turn) is logged once; NULLs never clash.
+        Index("uq_checkins_client_id_source_message_id", "client_id", "source_message_id", unique=True),
         CheckConstraint(_one_of("status", CHECKIN_STATUSES), name="status"),
         CheckConstraint("rpe BETWEEN 1 AND 10", name="rpe"),
         CheckConstraint("pain BETWEEN 0 AND 10", name="pain"),
+        CheckConstraint(f"session_kind IS NULL OR {_one_of('session_kind', PLAN_KINDS)}", name="session_kind"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -227,6 +233,10 @@ class CheckIn(Base):
     note = Column(Text, nullable=True)
     skip_reason = Column(String(200), nullable=True)
     created_at = Column(UTCDateTime, nullable=False)
+    # The kind of session the plan said when it was logged: a plan rewritten later the same
+    # day (gentle after a pain report) does not change what was done.
+    session_kind = Column(String(20), nullable=True)
+    source_message_id = Column(String(64), nullable=True)  # the client's message it came from
 
     client = relationship("Client", back_populates="checkins")
     planned_session = relationship("PlannedSession")
@@ -262,12 +272,29 @@ class ExerciseLog(Base):
 
 
 class SymptomReport(Base):
-    """Pain, fatigue or a red flag the client reported; red flags stay open until a coach clears."""
+    """Pain, fatigue or a red flag the client reported.
+
+    A red flag has a `state`, moved only forward: open (just reported) -> handled (someone at
+    the clinic has picked it up) -> cleared (the clinic says the client may train again); it may
+    go from open straight to cleared. Until cleared the client gets no exercise. Other kinds
+    have no state. `clear_notice_*` deliver "you're cleared" to the client once.
+    """
 
     __tablename__ = "symptom_reports"
     __table_args__ = (
         CheckConstraint(_one_of("kind", SYMPTOM_KINDS), name="kind"),
         CheckConstraint("score BETWEEN 0 AND 10", name="score"),
+        CheckConstraint(_one_of("state", RED_FLAG_STATES), name="state"),
+        CheckConstraint("(kind = 'red_flag') = (state IS NOT NULL)", name="red_flag_state"),
+        CheckConstraint(
+            "state IS NULL OR (state = 'open' AND handled_at IS NULL AND cleared_at IS NULL)"
+            " OR (state = 'handled' AND handled_at IS NOT NULL AND cleared_at IS NULL)"
+            " OR (state = 'cleared' AND cleared_at IS NOT NULL)",
+            name="state_times",
+        ),
+        # A message run through Rasa twice (a restart mid-turn) is reported once; NULLs never clash.
+        Index("uq_symptom_reports_client_id_source_message_id", "client_id", "source_message_id", "kind",
+              unique=True),
     )
 
     id = Column(Integer, primary_key=True)
@@ -279,6 +306,12 @@ class SymptomReport(Base):
     text_excerpt = Column(String(200), nullable=True)
     cleared_at = Column(UTCDateTime, nullable=True)
     cleared_by = Column(String(120), nullable=True)
+    state = Column(String(16), nullable=True)
+    handled_at = Column(UTCDateTime, nullable=True)
+    handled_by = Column(String(120), nullable=True)
+    source_message_id = Column(String(64), nullable=True)
+    clear_notice_claimed_at = Column(UTCDateTime, nullable=True)
+    clear_notice_sent_at = Column(UTCDateTime, nullable=True)
 
     client = relationship("Client", back_populates="symptom_reports")
 
@@ -337,15 +370,46 @@ class ReminderSent(Base):
 
 
 class ProcessedUpdate(Base):
-    """A Telegram update id claimed by one worker, so a re-delivered update is handled once."""
+    """A Telegram update claimed by one process, and the record of its turn, so that every
+    update is answered once even when the process is killed in the middle (bot/telegram/turns.py).
+
+    While "processing", the row holds the update itself (any process can finish an orphaned turn),
+    the replies once they are decided, and how many Telegram messages went out; "done" drops them.
+    """
 
     __tablename__ = "processed_updates"
     __table_args__ = (CheckConstraint(_one_of("state", UPDATE_STATES), name="state"),)
 
     update_id = Column(BigInteger, primary_key=True, autoincrement=False)
-    state = Column(String(16), nullable=False)
+    state = Column(String(16), nullable=False, index=True)
     claimed_at = Column(UTCDateTime, nullable=False)
     done_at = Column(UTCDateTime, nullable=True)
+    owner = Column(String(200), nullable=True)  # bot/telegram/owner.py; NULL = free to take
+    chat_id = Column(BigInteger, nullable=True)
+    update_json = Column(Text, nullable=True)
+    replies = Column(Text, nullable=True)  # JSON list of the turn's messages, once decided
+    delivered = Column(Integer, nullable=False, default=0, server_default="0")
+    attempts = Column(Integer, nullable=False, default=1, server_default="1")
+
+
+class LiveKeyboard(Base):
+    """The newest message with buttons the coach sent a chat: a press on an older one has
+    passed, and changes nothing (Telegram message ids grow within a chat)."""
+
+    __tablename__ = "live_keyboards"
+
+    chat_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    message_id = Column(BigInteger, nullable=False)
+    at = Column(UTCDateTime, nullable=False)
+
+
+class RefusedGroup(Base):
+    """A group chat already told that the coach talks in private chats only: told once."""
+
+    __tablename__ = "refused_groups"
+
+    chat_id = Column(BigInteger, primary_key=True, autoincrement=False)
+    at = Column(UTCDateTime, nullable=False)
 
 
 class InviteCode(Base):

@@ -12,10 +12,10 @@ import json
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping
 from contextlib import suppress
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -27,6 +27,7 @@ from bot.db.models import (
     ExerciseLog,
     InviteCode,
     LadderPosition,
+    LiveKeyboard,
     PlannedSession,
     ProcessedUpdate,
     Profile,
@@ -195,8 +196,11 @@ def save_planned_session(
 # Check-ins
 
 
-def _checkin(s: Session, client: Client, day: date) -> CheckIn | None:
-    return s.execute(select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.day == day)).scalar_one_or_none()
+def lock_client(s: Session, client: Client) -> None:
+    """Hold the client's row until the transaction ends, so a "was this message logged
+    already?" check and the insert after it are one step (PostgreSQL: FOR UPDATE; SQLite's
+    BEGIN IMMEDIATE already lets one writer in at a time)."""
+    s.execute(select(Client.id).where(Client.id == client.id).with_for_update())
 
 
 def _exercise_log(entry: Mapping[str, Any]) -> ExerciseLog:
@@ -220,51 +224,55 @@ def record_checkin(
     skip_reason: str | None = None,
     exercise_logs: Iterable[Mapping[str, Any]] = (),
     now: datetime | None = None,
+    session_kind: str | None = None,
+    source_message_id: str | None = None,
 ) -> CheckIn:
-    """Log the day's session; `exercise_logs` items have pattern, rung, sets, reps, seconds.
+    """Log a check-in; `exercise_logs` items have pattern, rung, sets, reps, seconds.
 
-    One check-in per client and day: a second report that day refines the first. Its status
-    replaces the old one; values given as None keep what was recorded; new exercise logs
-    replace the old ones; a "done" clears an earlier skip reason. Linked to the day's plan.
+    Every check-in is a row of its own, also a second one the same day: nothing is overwritten
+    (readers count a day once). Linked to the day's plan; `session_kind` is what the plan said
+    at logging time (default: the plan's kind now). A message already logged
+    (`source_message_id`) is not logged again: its first check-in is returned.
     """
-    entries = list(exercise_logs)
-    checkin = _checkin(s, client, day)
-    if checkin is None:
-        plan = planned_session(s, client, day)
-        row = CheckIn(
-            client_id=client.id,
-            day=day,
-            planned_session_id=plan.id if plan else None,
-            status=status,
-            rpe=rpe,
-            pain=pain,
-            note=note,
-            skip_reason=skip_reason,
-            created_at=now or _utcnow(),
-            exercise_logs=[_exercise_log(e) for e in entries],
-        )
-        checkin, created = _add_or_existing(s, row, lambda: _checkin(s, client, day))
-        if created:
-            return checkin
-    checkin.status = status
-    if status == "done":
-        checkin.skip_reason = None
-    for name, value in (("rpe", rpe), ("pain", pain), ("note", note), ("skip_reason", skip_reason)):
-        if value is not None:
-            setattr(checkin, name, value)
-    if entries:
-        checkin.exercise_logs = [_exercise_log(e) for e in entries]
-    s.flush()
-    return checkin
+    if source_message_id is not None:
+        existing = checkin_from_message(s, client, source_message_id)
+        if existing is not None:
+            return existing
+    plan = planned_session(s, client, day)
+    row = CheckIn(
+        client_id=client.id,
+        day=day,
+        planned_session_id=plan.id if plan else None,
+        status=status,
+        rpe=rpe,
+        pain=pain,
+        note=note,
+        skip_reason=skip_reason,
+        created_at=now or _utcnow(),
+        session_kind=session_kind or (plan.kind if plan else None),
+        source_message_id=source_message_id,
+        exercise_logs=[_exercise_log(e) for e in exercise_logs],
+    )
+    return _add_or_existing(s, row, lambda: checkin_from_message(s, client, source_message_id))[0]
+
+
+def checkin_from_message(s: Session, client: Client, message_id: str | None) -> CheckIn | None:
+    """The check-in logged from this client message, if any."""
+    if message_id is None:
+        return None
+    return s.execute(
+        select(CheckIn).where(CheckIn.client_id == client.id, CheckIn.source_message_id == message_id)
+    ).scalar_one_or_none()
 
 
 def recent_checkins(s: Session, client: Client, since: date) -> list[CheckIn]:
-    """Check-ins from `since` (a local day, inclusive), oldest first, exercise logs loaded."""
+    """Check-ins from `since` (a local day, inclusive), oldest first (a day may have several),
+    exercise logs loaded."""
     return list(
         s.execute(
             select(CheckIn)
             .where(CheckIn.client_id == client.id, CheckIn.day >= since)
-            .order_by(CheckIn.day)
+            .order_by(CheckIn.day, CheckIn.created_at, CheckIn.id)
             .options(selectinload(CheckIn.exercise_logs))
         ).scalars()
     )
@@ -289,7 +297,14 @@ def record_symptom(
     body_part: str | None,
     excerpt: str | None,
     now: datetime,
+    source_message_id: str | None = None,
 ) -> SymptomReport:
+    """A new report; a red flag starts open. A kind already reported from this client message
+    (`source_message_id`) is not reported again: the first report is returned."""
+    if source_message_id is not None:
+        existing = symptom_from_message(s, client, source_message_id, kind)
+        if existing is not None:
+            return existing
     report = SymptomReport(
         client_id=client.id,
         at=now,
@@ -297,10 +312,23 @@ def record_symptom(
         score=score,
         body_part=body_part,
         text_excerpt=short_excerpt(excerpt),
+        state="open" if kind == "red_flag" else None,
+        source_message_id=source_message_id,
     )
-    s.add(report)
-    s.flush()
-    return report
+    return _add_or_existing(s, report, lambda: symptom_from_message(s, client, source_message_id, kind))[0]
+
+
+def symptom_from_message(s: Session, client: Client, message_id: str | None, kind: str) -> SymptomReport | None:
+    """The report of this kind made from this client message, if any."""
+    if message_id is None:
+        return None
+    return s.execute(
+        select(SymptomReport).where(
+            SymptomReport.client_id == client.id,
+            SymptomReport.source_message_id == message_id,
+            SymptomReport.kind == kind,
+        )
+    ).scalar_one_or_none()
 
 
 def symptoms_since(s: Session, client: Client, since: datetime) -> list[SymptomReport]:
@@ -314,36 +342,79 @@ def symptoms_since(s: Session, client: Client, since: datetime) -> list[SymptomR
     )
 
 
-def open_red_flags(s: Session, client: Client) -> list[SymptomReport]:
-    """Red flags no coach has cleared yet: while any is open the client gets no workout."""
+def _red_flags_in(s: Session, client: Client, states: Collection[str]) -> list[SymptomReport]:
     return list(
         s.execute(
             select(SymptomReport)
             .where(
                 SymptomReport.client_id == client.id,
                 SymptomReport.kind == "red_flag",
-                SymptomReport.cleared_at.is_(None),
+                SymptomReport.state.in_(states),
             )
             .order_by(SymptomReport.at, SymptomReport.id)
         ).scalars()
     )
 
 
+def open_red_flags(s: Session, client: Client) -> list[SymptomReport]:
+    """Red flags not cleared yet (open, or handled by someone at the clinic): while there is
+    one, the client gets no workout and no session is logged as training."""
+    return _red_flags_in(s, client, ("open", "handled"))
+
+
+def mark_red_flags_handled(s: Session, client: Client, coach: str, now: datetime) -> int:
+    """Someone at the clinic has picked up the client's open red flags (open -> handled; the
+    client is still not cleared to train); returns how many moved."""
+    flags = _red_flags_in(s, client, ("open",))
+    for flag in flags:
+        flag.state = "handled"
+        flag.handled_at = now
+        flag.handled_by = coach
+    s.flush()
+    return len(flags)
+
+
 def clear_red_flags(s: Session, client: Client, coach: str, now: datetime) -> int:
-    """A coach has spoken to the client: clear their open red flags; returns how many."""
+    """The clinic clears the client to train again (open or handled -> cleared); returns how
+    many moved, 0 when none was left (clearing twice changes nothing). Each cleared flag waits
+    for the client to be told (`clear_notice_sent_at`)."""
     flags = open_red_flags(s, client)
     for flag in flags:
+        flag.state = "cleared"
         flag.cleared_at = now
         flag.cleared_by = coach
     s.flush()
     return len(flags)
 
 
-def create_alert(s: Session, client: Client, kind: str, detail: str | None, now: datetime) -> CoachAlert:
-    alert = CoachAlert(client_id=client.id, at=now, kind=kind, detail=detail)
-    s.add(alert)
-    s.flush()
-    return alert
+def last_cleared_red_flag(s: Session, client: Client) -> SymptomReport | None:
+    """The client's most recently cleared red flag (who cleared it, when), if any."""
+    return s.execute(
+        select(SymptomReport)
+        .where(SymptomReport.client_id == client.id, SymptomReport.kind == "red_flag",
+               SymptomReport.state == "cleared")
+        .order_by(SymptomReport.cleared_at.desc(), SymptomReport.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def create_alert(
+    s: Session, client: Client, kind: str, detail: str | None, now: datetime, dedup_key: str | None = None
+) -> CoachAlert:
+    """A new alert; with a `dedup_key` the client already has, that alert instead."""
+
+    def find() -> CoachAlert | None:
+        if dedup_key is None:
+            return None
+        return s.execute(
+            select(CoachAlert).where(CoachAlert.client_id == client.id, CoachAlert.dedup_key == dedup_key)
+        ).scalar_one_or_none()
+
+    existing = find()
+    if existing is not None:
+        return existing
+    alert = CoachAlert(client_id=client.id, at=now, kind=kind, detail=detail, dedup_key=dedup_key)
+    return _add_or_existing(s, alert, find)[0]
 
 
 def open_alerts(s: Session, client: Client | None = None) -> list[CoachAlert]:
@@ -360,74 +431,19 @@ def open_alerts(s: Session, client: Client | None = None) -> list[CoachAlert]:
 
 
 def mark_alert_handled(s: Session, alert_id: int, coach: str, now: datetime) -> CoachAlert | None:
-    """Mark an alert handled (the first handler is kept); a red-flag alert also clears the
-    client's red flags. None when there is no such alert."""
+    """Mark an alert handled (the first handler is kept); a red-flag alert also moves the
+    client's open red flags to handled (not cleared: see clear_red_flags). None when there is
+    no such alert."""
     alert = s.get(CoachAlert, alert_id)
     if alert is None:
         return None
     if alert.handled_at is None:
         alert.handled_at = now
         alert.handled_by = coach
-    if alert.kind == "red_flag":
-        clear_red_flags(s, alert.client, coach, now)
+        if alert.kind == "red_flag":
+            mark_red_flags_handled(s, alert.client, coach, now)
     s.flush()
     return alert
-
-
-# Telegram update de-duplication
-
-
-def claim_update(s: Session, update_id: int, now: datetime, stale_after: timedelta) -> bool:
-    """True when this caller should process the update: it is new, or an earlier claim has
-    been "processing" for longer than `stale_after` (its worker died). Commit the claim
-    before processing, so other workers see it."""
-    try:
-        with s.begin_nested():
-            s.execute(insert(ProcessedUpdate).values(update_id=update_id, state="processing", claimed_at=now))
-        return True
-    except IntegrityError:
-        pass
-    # Conditional UPDATE: of several workers finding the same stale claim, exactly one matches.
-    taken = s.execute(
-        update(ProcessedUpdate)
-        .where(
-            ProcessedUpdate.update_id == update_id,
-            ProcessedUpdate.state == "processing",
-            ProcessedUpdate.claimed_at < now - stale_after,
-        )
-        .values(claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return taken.rowcount == 1
-
-
-def complete_update(s: Session, update_id: int, now: datetime) -> None:
-    row = s.get(ProcessedUpdate, update_id)
-    if row is None:
-        s.add(ProcessedUpdate(update_id=update_id, state="done", claimed_at=now, done_at=now))
-    else:
-        row.state = "done"
-        row.done_at = now
-    s.flush()
-
-
-def release_update(s: Session, update_id: int) -> None:
-    """Drop an unfinished claim (processing failed) so a re-delivery is processed."""
-    s.execute(
-        delete(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.state == "processing")
-        .execution_options(synchronize_session=False)
-    )
-
-
-def prune_updates(s: Session, before: datetime) -> int:
-    """Forget finished updates claimed before `before` (Telegram re-delivers for 24 h at most)."""
-    result = s.execute(
-        delete(ProcessedUpdate)
-        .where(ProcessedUpdate.state == "done", ProcessedUpdate.claimed_at < before)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
 
 
 # Reminders
@@ -612,5 +628,10 @@ def forget_client(s: Session, chat_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     unlisted = disallow_chat(s, chat_id)
+    s.execute(delete(LiveKeyboard).where(LiveKeyboard.chat_id == chat_id)
+              .execution_options(synchronize_session=False))
+    # Turn records lose the chat (a turn in progress drops the client's words when it is done).
+    s.execute(update(ProcessedUpdate).where(ProcessedUpdate.chat_id == chat_id)
+              .values(chat_id=None).execution_options(synchronize_session=False))
     s.flush()
     return client is not None or anonymised.rowcount > 0 or unlisted

@@ -18,6 +18,8 @@ before_server_start listeners before Rasa's own), and stops before Rasa closes i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -36,10 +38,12 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.coach_desk import desk as coach_desk  # a module: the two packages import each other
 from bot.db.engine import make_engine
+from bot.db.turns import Reply
 from bot.settings import Settings
 from bot.telegram.client import make_bot
 from bot.telegram.handler import CHANNEL_NAME, OnNewMessage, UpdateHandler
 from bot.telegram.output import ExportJson, ProgressChart, TelegramOutput
+from bot.telegram.past_turns import replies_in_tracker
 from bot.telegram.polling import ALLOWED_UPDATES, Poller
 from bot.telegram.store import ChannelStore
 from bot.telegram.texts import default_texts
@@ -48,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MODES = ("polling", "webhook")
+ORPHAN_SWEEP_SECONDS = 30.0
 
 
 class TelegramInput(InputChannel):
@@ -115,6 +120,7 @@ class TelegramInput(InputChannel):
         self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk,
                                      record_red_flag=self._record_red_flag,
                                      red_flag_notice=self._red_flag_notice)
+        self._sweeper: asyncio.Task[None] | None = None
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None
@@ -129,10 +135,10 @@ class TelegramInput(InputChannel):
 
         return Coach(self.engine).open_red_flag_notice(chat_id)
 
-    def get_output_channel(self) -> TelegramOutput:
+    def get_output_channel(self, **options: Any) -> TelegramOutput:
         """A fresh output for one conversation turn (no network I/O: Rasa calls this from
         request handlers such as trigger_intent)."""
-        return TelegramOutput(self.bot, **self._output_options)
+        return TelegramOutput(self.bot, **self._output_options, **options)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -155,6 +161,28 @@ class TelegramInput(InputChannel):
         else:
             await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
 
+    def read_past_turns(self, app: Sanic) -> None:
+        """Let a taken-over turn find what Rasa saved of it (the agent may be replaced when a
+        new model is loaded: looked up each time)."""
+        async def past_replies(sender_id: str, message_id: str) -> list[Reply] | None:
+            return await replies_in_tracker(app.ctx.agent.tracker_store, sender_id, message_id)
+
+        self.handler.past_replies = past_replies
+
+    async def start_turns(self, on_new_message: OnNewMessage) -> None:
+        """Finish the turns of a process that died (at once: before new updates are read), then
+        keep looking for them (a replica elsewhere may die) while serving."""
+        await self.handler.resume_orphans(on_new_message)
+
+        async def sweep() -> None:
+            while True:
+                await asyncio.sleep(ORPHAN_SWEEP_SECONDS)
+                await self.handler.resume_orphans(on_new_message)
+
+        self._sweeper = asyncio.create_task(sweep(), name="telegram-orphan-sweep")
+        if self.mode == "polling":
+            self.start_polling(on_new_message)
+
     def start_polling(self, on_new_message: OnNewMessage) -> None:
         async def handle(update: Update) -> None:
             await self.handler.handle(update, on_new_message)
@@ -163,7 +191,12 @@ class TelegramInput(InputChannel):
         self.poller.start()
         logger.info("Telegram polling started")
 
-    async def stop_polling(self) -> None:
+    async def stop_turns(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self.poller is not None:
             await self.poller.stop()
             self.poller = None
@@ -178,13 +211,13 @@ class TelegramInput(InputChannel):
             await self.start()
 
         @bp.listener("after_server_start")
-        async def start_polling(_app: Sanic, _loop: AbstractEventLoop) -> None:
-            if self.mode == "polling":
-                self.start_polling(on_new_message)
+        async def start_turns(app: Sanic, _loop: AbstractEventLoop) -> None:
+            self.read_past_turns(app)
+            await self.start_turns(on_new_message)
 
         @bp.listener("before_server_stop")
-        async def stop_polling(_app: Sanic, _loop: AbstractEventLoop) -> None:
-            await self.stop_polling()
+        async def stop_turns(_app: Sanic, _loop: AbstractEventLoop) -> None:
+            await self.stop_turns()
 
         @bp.listener("after_server_stop")
         async def shutdown(_app: Sanic, _loop: AbstractEventLoop) -> None:

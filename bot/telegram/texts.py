@@ -46,6 +46,7 @@ class ChannelTexts:
     error: str
     error_kept: str
     choose: str
+    button_passed: str
 
     @classmethod
     def load(cls, path: Path = CHANNEL_TEXTS, clinic_path: Path = CLINIC) -> ChannelTexts:
@@ -69,6 +70,7 @@ class ChannelTexts:
             error=data["error"],
             error_kept=data["error_kept"],
             choose=data["choose"],
+            button_passed=data["button_passed"],
         )
 
 

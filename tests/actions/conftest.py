@@ -60,12 +60,14 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def user_event(text: str, intent: str, entities: list[dict[str, Any]] | None = None,
+               message_id: str | None = None) -> dict[str, Any]:
     return {
         "event": "user",
         "text": text,
         "parse_data": {"intent": {"name": intent, "confidence": 0.95}, "entities": entities or [],
-                       "text": text},
+                       "text": text, "message_id": message_id},
+        "message_id": message_id,
         "metadata": {"first_name": FIRST_NAME},
     }
 
@@ -80,8 +82,9 @@ MakeTracker = Callable[..., Tracker]
 @pytest.fixture
 def make_tracker() -> MakeTracker:
     """tracker(text, intent, entities=, slots=, turns=, events=, sender_id=, first_name=,
-    active_loop=). `turns` are earlier user messages (text, intent) before this one; `events`
-    replaces the whole event list."""
+    active_loop=, message_id=). `turns` are earlier user messages (text, intent) before this one;
+    `events` replaces the whole event list; `message_id` is the latest message's (Rasa puts it in
+    `latest_message`, our Telegram channel makes it "tg-<update id>")."""
 
     def make(
         text: str = "",
@@ -94,18 +97,20 @@ def make_tracker() -> MakeTracker:
         sender_id: str = str(CHAT),
         first_name: str | None = FIRST_NAME,
         active_loop: str | None = None,
+        message_id: str | None = None,
     ) -> Tracker:
         latest = {
             "text": text,
             "intent": {"name": intent, "confidence": 0.95},
             "entities": entities or [],
             "metadata": {"first_name": first_name} if first_name else {},
+            "message_id": message_id,
         }
         if events is None:
             events = []
             for earlier, meant in turns:
                 events += [action_event("action_listen"), user_event(earlier, meant)]
-            events += [action_event("action_listen"), user_event(text, intent, entities)]
+            events += [action_event("action_listen"), user_event(text, intent, entities, message_id)]
         return Tracker(sender_id, dict(slots or {}), latest, events, False, None,
                        {"name": active_loop} if active_loop else {}, "action_listen")
 

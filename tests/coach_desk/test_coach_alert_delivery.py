@@ -55,7 +55,7 @@ async def test_each_kind_of_alert_arrives_once_saying_who_what_and_when(
         assert "Who: Ruth (chat 4100000001)" in text
         assert f"When: {WHEN}" in text
     assert "RED FLAG" in red_flag and "“I slipped on the ice and heard a crack in my wrist”" in red_flag
-    assert f"/handled {_alerts(db_engine)[0].id} also clears them to train again" in red_flag
+    assert f"/handled {_alerts(db_engine)[0].id}. When the clinic clears them to train again: /clear {RUTH}" in red_flag
     assert "High pain" in pain and "What: pain 7/10" in pain
     assert "talk to a person" in human and "“can I talk to a real person please”" in human
     # What the client logged lately comes along, so the coach can call prepared.

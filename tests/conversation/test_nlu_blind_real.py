@@ -52,9 +52,9 @@ def predictions(parse) -> list[tuple[str, str]]:
 
 
 def test_accuracy_macro_f1_and_red_flag_recall_on_real_style_messages(predictions) -> None:
-    """Floors a little under the measured figures (BENCHMARKS.md, bench.nlu_eval: 0.854 / 0.879),
+    """Floors a little under the measured figures (BENCHMARKS.md, bench.nlu_eval: 0.859 / 0.893),
     so a regression fails while the exact figures are reported there; red-flag recall is exact."""
     quality = nlu_quality(predictions)
-    assert quality["accuracy"] >= 0.83, quality
-    assert quality["macro_f1"] >= 0.85, quality
+    assert quality["accuracy"] >= 0.85, quality
+    assert quality["macro_f1"] >= 0.87, quality
     assert quality["red_flag_recall"] == 1.0, quality

@@ -9,6 +9,8 @@ from typing import Any
 from uuid import uuid4
 
 from rasa.core.channels.channel import UserMessage, register
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
 from sanic import Sanic
 from sqlalchemy.engine import Engine
 
@@ -34,6 +36,8 @@ class TinyBot:
         self.failure: Exception = RuntimeError("a bug in a turn")
         self.silent = False  # answer nothing, like a broken action server
         self.delay = 0.0  # seconds each turn takes, like a real model and action server
+        # Keeps no conversations: a taken-over turn never finds one and runs the message again.
+        self.tracker_store = InMemoryTrackerStore(Domain.empty())
 
     async def handle_message(self, message: UserMessage) -> None:
         self.messages.append(message)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.db import repo
+from bot.db import repo, turns
 from bot.db.engine import unit_of_work
 from bot.telegram import TelegramInput, TelegramOutput
 from bot.telegram.texts import default_texts
@@ -80,8 +80,9 @@ async def test_start_forgets_handled_updates_too_old_to_come_back(
     now = datetime.now(timezone.utc)
     with unit_of_work(engine) as s:
         for update_id, age in ((1, timedelta(days=3)), (2, timedelta(hours=1))):
-            assert repo.claim_update(s, update_id, now - age, timedelta(minutes=2))
-            repo.complete_update(s, update_id, now - age)
+            assert turns.claim(s, update_id, CLIENT, None, "old worker", now - age,
+                               lambda *_: False)
+            turns.complete(s, update_id, now - age)
     old = tg.text_message(CLIENT, "old")
     old["update_id"] = 1
     recent = tg.text_message(CLIENT, "recent")

@@ -81,7 +81,7 @@ def test_todays_plan_button_check_in_and_progress_chart(
     assert re.search(r"(?i)strength day", plan.text) and re.search(r"(?m)^1\. ", plan.text), plan.text
     assert keyboard_rows(plan.ok("sendMessage")[-1]) == [[
         {"text": "Done", "callback_data": "/checkin_done"},
-        {"text": "Too hard", "callback_data": "that was too hard"},
+        {"text": "Too hard", "callback_data": "/report_fatigue"},
         {"text": "Pain today", "callback_data": "/report_pain"},
     ]]
 
