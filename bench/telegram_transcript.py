@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from tests.telegram_e2e.conftest import (
 )
 
 CHAT_ID = 4_242_001
+COACH_CHAT_ID = 4_242_999  # the clinic's coach chat
 Step = tuple[str, Callable[[TelegramUser], Turn]]
 
 
@@ -49,8 +51,24 @@ def script() -> list[Step]:
          lambda u: u.deliver(tg.photo(u.chat_id, caption=caption))),
         ("/today", lambda u: u.command("today")),
         ("(a sticker 👍)", lambda u: u.deliver(tg.sticker(u.chat_id))),
+        (f"(the clinic, in the coach chat) /clear {CHAT_ID}", clinic_clears),
+        ("/today", lambda u: u.command("today")),
     ]
     return steps
+
+
+def clinic_clears(user: TelegramUser) -> Turn:
+    """A coach clears the red flag in the coach chat; the client is told (what they see)."""
+    before = len(recorded_calls(user.fake))
+    coach = TelegramUser(user.fake, COACH_CHAT_ID, "Sue")
+    turn = coach.say(f"/clear {user.chat_id}")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            c["params"].get("chat_id") == user.chat_id for c in recorded_calls(user.fake)[before:]):
+        time.sleep(0.2)
+    calls = [c for c in recorded_calls(user.fake)[before:]
+             if c["params"].get("chat_id") in (user.chat_id, COACH_CHAT_ID)]
+    return Turn(turn.updates, calls)
 
 
 class OldKeyboard:
@@ -102,7 +120,7 @@ def describe(call: dict[str, Any]) -> str:
 
 def main() -> None:
     with FakeTelegramThread(token=TOKEN) as fake, tempfile.TemporaryDirectory() as folder:
-        stack = telegram_stack(Path(folder), fake, [CHAT_ID])
+        stack = telegram_stack(Path(folder), fake, [CHAT_ID], COACH_CHAT_ID=str(COACH_CHAT_ID))
         with stack:
             user = TelegramUser(fake, CHAT_ID)
             startup = [c["method"] for c in recorded_calls(fake) if c["method"] != "getUpdates"]

@@ -199,7 +199,7 @@ def onboarding_answers() -> list[tuple[str, str, str]]:
         ("press", "None", r"(?i)steady"),
         ("press", "Okay", r"(?i)pain"),
         ("type", "2", r"(?i)sessions a week"),
-        ("press", "3", r"(?i)which days"),
+        ("press", "3", r"(?i)which (\d )?days"),
         ("type", training_days_around_today(), r"(?i)what time"),
         ("type", "8am", r"(?i)equipment|chair"),
         ("type", "a chair and a resistance band", r"All set"),
