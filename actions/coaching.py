@@ -40,6 +40,21 @@ class ActionTodaysWorkout(Action):
         return []
 
 
+class ActionExplainPlan(Action):
+    """"why": every reason behind today's plan."""
+
+    def name(self) -> str:
+        return "action_explain_plan"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        reply = await call(dispatcher, Coach.explain_today, chat_id(tracker))
+        if reply is not None:
+            say(dispatcher, reply)
+        return []
+
+
 class ValidateCheckinForm(FormValidationAction):
     """Effort (RPE 1–10) and pain (0–10) after a session; buttons or plain words."""
 

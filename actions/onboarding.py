@@ -24,13 +24,6 @@ PROFILE_SLOTS = (
     "equipment",
 )
 UNSURE = "unsure"  # "not sure": played safe as a yes, worded as a possibility
-# Which slots a "change my …" message re-asks; anything else re-asks the whole profile.
-EDITABLE = {
-    "training_days": ("day", "days", "weekday", "schedule"),
-    "reminder_time": ("time", "reminder", "remind", "clock"),
-    "equipment": ("equipment", "chair", "band", "dumbbell", "weights", "step", "kit"),
-    "sessions_per_week": ("how often", "times a week", "sessions", "per week"),
-}
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +60,8 @@ class ActionStartSession(Action):
 
 
 class ActionClearProfileSlots(Action):
-    """"Change my training days": forget just the answers the client wants to change."""
+    """"Change my training days": the stored answers come back as slots, and only those the
+    client wants to change are cleared, so the form asks just those questions."""
 
     def name(self) -> str:
         return "action_clear_profile_slots"
@@ -76,9 +70,42 @@ class ActionClearProfileSlots(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = latest_text(tracker).lower()
-        chosen = [slot for slot, words in EDITABLE.items() if any(w in text for w in words)]
-        slots = chosen or [s for s in PROFILE_SLOTS if s != "consent"]
-        return [SlotSet(slot, None) for slot in slots]
+        choices = answer_words()["change_profile"]
+        asked = {slot for c in choices.values() if any(w in text for w in c["words"]) for slot in c["asks"]}
+        stored = await call(dispatcher, Coach.profile_answers, chat_id(tracker))
+        if stored is None:
+            return [SlotSet(slot, None) for slot in PROFILE_SLOTS if slot != "consent"]
+        kept = profile_slots(stored) if asked else {"consent": True}
+        return [SlotSet(slot, None if slot in asked else kept.get(slot)) for slot in PROFILE_SLOTS]
+
+
+def profile_slots(answers: ProfileAnswers) -> dict[str, Any]:
+    """Stored answers as the form's slots hold them after validation (see ActionSaveProfile)."""
+    spine = UNSURE if answers.vertebral_fracture_unsure else answers.vertebral_fracture
+    return {
+        "consent": True, "experience": answers.experience, "vertebral_fracture": spine,
+        **{q: getattr(answers, q) for q in SCREENING},
+        "falls_last_year": answers.falls_last_year, "balance_confidence": answers.balance_confidence,
+        "pain_today": answers.pain_today, "sessions_per_week": answers.sessions_per_week,
+        "training_days": list(answers.training_days),
+        "reminder_time": answers.reminder_time.strftime("%H:%M"),
+        "equipment": sorted(answers.equipment),
+    }
+
+
+def keeps_parsed(validate: Any) -> Any:
+    """An answer kept from the stored profile was parsed when first given: the form validates
+    every filled slot when it starts, and a typed answer is always text, so a value of another
+    type (True, 2, a list of days) passes unchanged."""
+
+    def validated(self: Any, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> dict[str, Any]:
+        if value is not None and not isinstance(value, str):
+            return {validate.__name__.removeprefix("validate_"): value}
+        return validate(self, value, dispatcher, tracker, domain)
+
+    validated.__name__ = validate.__name__
+    return validated
 
 
 class ValidateOnboardingForm(FormValidationAction):
@@ -101,11 +128,13 @@ class ValidateOnboardingForm(FormValidationAction):
         dispatcher.utter_message(response=f"utter_invalid_{slot}")
         return {slot: None}
 
+    @keeps_parsed
     def validate_consent(self, value: Any, dispatcher: CollectingDispatcher,
                          tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         answer = parsing.parse_yes_no(str(value))
         return {"consent": answer} if answer is not None else self._reask(dispatcher, "consent")
 
+    @keeps_parsed
     def validate_experience(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         choice = match_choice(str(value), answer_words()["experience"])
@@ -116,22 +145,27 @@ class ValidateOnboardingForm(FormValidationAction):
         answer = yes_no_unsure(str(value))
         return {slot: answer} if answer is not None else self._reask(dispatcher, slot)
 
+    @keeps_parsed
     def validate_vertebral_fracture(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._yes_no_unsure("vertebral_fracture", value, dispatcher)
 
+    @keeps_parsed
     def validate_recent_fracture(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._yes_no_unsure("recent_fracture", value, dispatcher)
 
+    @keeps_parsed
     def validate_several_fractures(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._yes_no_unsure("several_fractures", value, dispatcher)
 
+    @keeps_parsed
     def validate_height_loss_or_curve(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._yes_no_unsure("height_loss_or_curve", value, dispatcher)
 
+    @keeps_parsed
     def validate_falls_last_year(self, value: Any, dispatcher: CollectingDispatcher,
                                  tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         count = parsing.parse_count(str(value))
@@ -139,16 +173,19 @@ class ValidateOnboardingForm(FormValidationAction):
             return self._reask(dispatcher, "falls_last_year")
         return {"falls_last_year": count}
 
+    @keeps_parsed
     def validate_balance_confidence(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         choice = match_choice(str(value), answer_words()["balance_confidence"])
         return {"balance_confidence": choice} if choice else self._reask(dispatcher, "balance_confidence")
 
+    @keeps_parsed
     def validate_pain_today(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         score = _score(str(value), parsing.parse_pain_score)
         return {"pain_today": score} if score is not None else self._reask(dispatcher, "pain_today")
 
+    @keeps_parsed
     def validate_sessions_per_week(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         count = parsing.parse_count(str(value))
@@ -156,6 +193,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return self._reask(dispatcher, "sessions_per_week")
         return {"sessions_per_week": count}
 
+    @keeps_parsed
     def validate_training_days(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         days = parsing.parse_weekdays(str(value))
@@ -169,11 +207,13 @@ class ValidateOnboardingForm(FormValidationAction):
             return self._reask(dispatcher, "training_days")
         return {"training_days": list(days)}
 
+    @keeps_parsed
     def validate_reminder_time(self, value: Any, dispatcher: CollectingDispatcher,
                                tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         at = parsing.parse_time(str(value))
         return {"reminder_time": at.strftime("%H:%M")} if at else self._reask(dispatcher, "reminder_time")
 
+    @keeps_parsed
     def validate_equipment(self, value: Any, dispatcher: CollectingDispatcher,
                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         text = str(value)

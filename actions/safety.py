@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -115,10 +115,9 @@ class ActionSafetyCheckNo(Action):
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
             return reset
         if report.body_part is not None or report.mentions_pain:
-            # The 0-10 question with its buttons; the answer is a pain report like any other.
+            # The pain form asks the 0-10 question, so a typed "4" is taken as the answer too.
             dispatcher.utter_message(text=messages()["safety_check_no"])
-            dispatcher.utter_message(response="utter_ask_pain_score")
-            return [*reset, SlotSet("body_part", report.body_part)]
+            return [*reset, SlotSet("body_part", report.body_part), FollowupAction("pain_form")]
         dispatcher.utter_message(text=messages()["safety_check_no_other"].format(phone=clinic()["phone"]))
         return reset
 

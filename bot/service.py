@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching import models as cm
 from bot.coaching.chart import progress_chart_png as render_chart
-from bot.coaching.engine import plan_today
+from bot.coaching.engine import explain_plan, plan_today
 from bot.coaching.formatting import format_plan
 from bot.coaching.progress import summarize_progress
 from bot.db import repo
@@ -157,10 +157,34 @@ class Coach:
             client = repo.get_client(s, chat_id)
             return client.display_name if client else "friend"
 
+    def profile_answers(self, chat_id: int) -> ProfileAnswers | None:
+        """The stored onboarding answers, so "change my training days" asks only about the days
+        even when the conversation that first gave them has expired."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            p = client.profile if client is not None else None
+            if p is None:
+                return None
+            return ProfileAnswers(
+                experience=p.experience,
+                vertebral_fracture=bool(p.vertebral_fracture),
+                vertebral_fracture_unsure=bool(p.vertebral_fracture_unsure),
+                falls_last_year=p.falls_last_year,
+                balance_confidence=p.balance_confidence,
+                pain_today=p.baseline_pain,
+                sessions_per_week=p.sessions_per_week,
+                training_days=_profile(client).training_days,
+                reminder_time=p.reminder_time,
+                equipment=_profile(client).equipment,
+                **{q: getattr(p, q) for q in SCREENING},
+            )
+
     def save_profile(self, chat_id: int, name: str | None, answers: ProfileAnswers) -> Reply:
         now = self.clock()
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id, name)
+            # An edit keeps the stored answers: their pain was handled when first given.
+            pain_before = client.profile.baseline_pain if client.profile is not None else None
             if name:
                 client.display_name = name
             if client.consent_at is None:
@@ -181,7 +205,7 @@ class Coach:
                 **{q: getattr(answers, q) for q in SCREENING if getattr(answers, q) is not None},
             )
             self._act_on_screening(s, client)
-            if answers.pain_today >= _pain_zones()["red"]:
+            if answers.pain_today != pain_before and answers.pain_today >= _pain_zones()["red"]:
                 # The question is about today: red pain makes today's first plan gentle.
                 repo.record_symptom(s, client, "pain", answers.pain_today, None, "pain at onboarding", now)
                 self._alert_on_pain(s, client, answers.pain_today)
@@ -242,6 +266,16 @@ class Coach:
         buttons = PLAN_BUTTONS if plan.exercises else ()
         footer = messages()["plan_footer"] if plan.exercises else ""
         return Reply("\n\n".join(t for t in (format_plan(plan), footer) if t), buttons)
+
+    def explain_today(self, chat_id: int) -> Reply:
+        """Every reason behind today's plan with its source: the answer the plan's "Ask me
+        'why'" promises (the plan message itself shows only the first few)."""
+        with unit_of_work(self.engine) as s:
+            client = repo.get_client(s, chat_id)
+            if client is None or client.profile is None:
+                return Reply(messages()["not_onboarded"])
+            plan = self._plan(s, client)
+        return Reply(explain_plan(plan))
 
     def _plan(self, s: Session, client: Client, replan: bool = False) -> cm.Plan:
         today = self._local_today(client)

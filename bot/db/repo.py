@@ -109,7 +109,7 @@ def save_profile(s: Session, client: Client, *, now: datetime | None = None, **f
         raise TypeError(f"not profile fields: {sorted(unknown)}")
     profile = s.get(Profile, client.id)
     if profile is None:
-        profile = Profile(client_id=client.id, equipment="")
+        profile = Profile(client=client, equipment="")  # keeps client.profile in step
         s.add(profile)
     for name, value in fields.items():
         if name == "training_days" and value is not None and not isinstance(value, str):

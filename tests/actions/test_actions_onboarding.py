@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import coach
 from actions.onboarding import (
     PROFILE_SLOTS,
+    ActionClearProfileSlots,
     ActionSaveProfile,
     ActionSaveScreeningAnswer,
     ActionStartSession,
@@ -22,6 +23,7 @@ from actions.onboarding import (
 )
 from bot.nlp.parsing import parse_weekdays
 from bot.service import SCREENING, messages
+from tests.actions.conftest import action_event
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -230,3 +232,43 @@ async def test_a_screening_button_at_today_saves_the_answer_and_asks_the_next_qu
     [message] = dispatcher.messages
     assert message["text"] == messages()["screening"]["questions"]["several_fractures"]
     assert [b["title"] for b in message["buttons"]] == ["Yes", "No", "Not sure"]
+
+
+@pytest.mark.parametrize(("message", "asked"), [
+    ("change my training days", {"training_days"}),
+    ("can I move my reminder time", {"reminder_time"}),
+    ("I want to do 3 sessions per week now", {"sessions_per_week", "training_days"}),
+    ("I got some dumbbells, can you update my equipment", {"equipment"}),
+])
+async def test_a_change_asks_only_what_it_names_and_keeps_the_stored_answers(
+    message: str, asked: set[str], onboarded: int, make_tracker: MakeTracker,
+    profile_slots: dict[str, Any], dispatcher: CollectingDispatcher, domain: DomainDict,
+) -> None:
+    """Even after the conversation that gave them has expired (the tracker has no slots)."""
+    events = await ActionClearProfileSlots().run(dispatcher, make_tracker(message, "change_profile"), domain)
+    slots = {e["name"]: e["value"] for e in events}
+    assert set(slots) == set(PROFILE_SLOTS)
+    assert {slot for slot, value in slots.items() if value is None} == asked
+    assert all(slots[slot] == profile_slots[slot] for slot in PROFILE_SLOTS if slot not in asked)
+
+
+async def test_a_change_naming_nothing_asks_everything_but_consent(
+    onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict,
+) -> None:
+    events = await ActionClearProfileSlots().run(dispatcher, make_tracker("redo my profile", "change_profile"),
+                                                 domain)
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots.pop("consent") is True and set(slots.values()) == {None}
+
+
+async def test_the_form_restarting_keeps_every_stored_answer_as_it_is(
+    profile_slots: dict[str, Any], make_tracker: MakeTracker, dispatcher: CollectingDispatcher,
+    domain: DomainDict, said: Said,
+) -> None:
+    """Rasa validates every filled slot when a form starts: the stored values (True, 0, a list
+    of days, "07:30") must pass unchanged, with no question asked again."""
+    events = [action_event(FORM), *({"event": "slot", "name": k, "value": v} for k, v in profile_slots.items())]
+    tracker = make_tracker("change my training days", slots=profile_slots, events=events, active_loop=FORM)
+    result = await ValidateOnboardingForm().run(dispatcher, tracker, domain)
+    assert {e["name"]: e["value"] for e in result if e["name"] != "requested_slot"} == profile_slots
+    assert said() == []

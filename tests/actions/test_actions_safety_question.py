@@ -80,13 +80,15 @@ async def test_no_to_a_grey_zone_message_with_a_score_logs_the_pain_with_the_ans
     assert stored(onboarded)["coach_alerts"] == []
 
 
-async def test_no_to_a_pain_without_a_score_asks_the_score(
+async def test_no_to_a_pain_without_a_score_hands_over_to_the_pain_form(
     onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict
 ) -> None:
+    """The form asks the 0-10 question, so a typed number is its answer (not a lone `inform`)."""
     answer = make_tracker("/deny", "deny", turns=[("my hip has been funny since I tripped", "red_flag")])
     events = await ActionSafetyCheckNo().run(dispatcher, answer, domain)
     assert SlotSet("body_part", "hip") in events
-    assert [m.get("response") for m in dispatcher.messages] == [None, "utter_ask_pain_score"]
+    assert events[-1] == FollowupAction("pain_form")
+    assert len(dispatcher.messages) == 1 and dispatcher.messages[0]["response"] is None
     assert stored(onboarded)["symptom_reports"] == []
 
 

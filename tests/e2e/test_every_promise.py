@@ -383,8 +383,6 @@ def test_the_too_hard_button_makes_the_plan_easier(chat: Chat) -> None:
     assert re.search(r"(?i)shorter|easier|lighter", too_hard), too_hard
 
 
-@pytest.mark.xfail(strict=True, reason="no intent or action answers 'why' (it parses as affirm); "
-                   "needs an ask_why intent (data/nlu.yml) and an action calling engine.explain_plan")
 def test_ask_me_why_shows_every_reason(chat: Chat) -> None:
     """The plan's "Ask me "why" to see every reason"."""
     onboard(chat)
@@ -402,8 +400,6 @@ def test_reminder_phrases_from_help_and_the_reminder_texts(chat: Chat) -> None:
     assert re.search(r"(?i)reminders are back on", texts(chat("resume reminders")))
 
 
-@pytest.mark.xfail(strict=True, reason="profile_saved promises it, but onboarding_form re-validates the stored "
-                   "answers (True, False, 2…) and actions/onboarding.py rejects them, so onboarding starts over")
 def test_change_my_training_days(chat: Chat) -> None:
     onboard(chat)
     asked = texts(chat("change my training days"))
@@ -418,7 +414,6 @@ def test_fear_of_starting_yes_and_no_thanks(chat: Chat) -> None:
     assert re.search(r"(?i)no pressure|no rush", texts(chat("no thanks")))
 
 
-@pytest.mark.xfail(strict=True, reason="'not today' parses as nlu_fallback: needs deny examples in data/nlu.yml")
 def test_fear_of_starting_typed_not_today(chat: Chat) -> None:
     chat("I'm too nervous to start exercising")
     assert re.search(r"(?i)no pressure|no rush", texts(chat("not today")))
@@ -434,8 +429,6 @@ def test_the_safety_question_typed_no_and_yes(chat: Chat) -> None:
     assert re.search(r"(?i)stop exercising", texts(chat("yes")))
 
 
-@pytest.mark.xfail(strict=True, reason="action_safety_check_no asks the 0-10 question outside a form, so a "
-                   "typed 4 is a lone inform; it should hand over to pain_form (FollowupAction)")
 def test_the_pain_question_after_no_takes_a_typed_number(chat: Chat) -> None:
     onboard(chat)
     chat("sudden pain in my shoulder when I reached up to the shelf")
