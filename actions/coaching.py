@@ -10,13 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, message_id, say
-from actions.onboarding import answer_words
+from bot.content.loader import answers
 from bot.nlp import parsing
 from bot.service import Coach, onset_question_needed
 
 
 def _score_or_reask(value: Any, parse: Any, slot: str, response: str,
                     dispatcher: CollectingDispatcher) -> dict[str, Any]:
+    if value is None:
+        # A slot cleared just before the form started (action_safety_check_no) is validated
+        # too: "None" would read as "none", a pain of 0. Not an answer, so nothing to re-ask.
+        return {slot: None}
     try:
         score = parse(str(value))
     except parsing.ScoreOutOfRange:
@@ -218,4 +222,4 @@ def _onset_answered(tracker: Tracker) -> bool:
 
 def _sounds_partial(text: str) -> bool:
     lowered = text.lower()
-    return any(word in lowered for word in answer_words()["partial_checkin"])
+    return any(word in lowered for word in answers().partial_checkin)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import time
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, first_name, latest_text, say
+from bot.content.loader import answers, messages
 from bot.nlp import parsing
-from bot.service import SCREENING, Coach, ProfileAnswers, Reply, messages
+from bot.service import SCREENING, Coach, ProfileAnswers, Reply
 
 PROFILE_SLOTS = (
     "consent", "experience", "vertebral_fracture", *SCREENING, "falls_last_year",
@@ -26,19 +24,15 @@ PROFILE_SLOTS = (
 UNSURE = "unsure"  # "not sure": played safe as a yes, worded as a possibility
 
 
-@lru_cache(maxsize=1)
-def answer_words() -> dict[str, Any]:
-    path = Path(__file__).resolve().parent.parent / "bot" / "content" / "answers.yml"
-    return dict(yaml.safe_load(path.read_text()))
-
-
 def match_choice(text: str, options: dict[str, list[str]]) -> str | None:
     """The option whose words appear in the answer (first listed option wins a tie)."""
+    return next((option for option, words in options.items() if mentions(text, words)), None)
+
+
+def mentions(text: str, words: list[str]) -> bool:
+    """One of `words` (or phrases) appears in the text as whole words, in any case."""
     lowered = f" {re.sub(r'[^a-z ]+', ' ', text.lower())} "
-    for option, words in options.items():
-        if any(f" {w} " in lowered for w in words):
-            return option
-    return None
+    return any(f" {w} " in lowered for w in words)
 
 
 class ActionStartSession(Action):
@@ -70,7 +64,7 @@ class ActionClearProfileSlots(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         text = latest_text(tracker).lower()
-        choices = answer_words()["change_profile"]
+        choices = answers().change_profile
         asked = {slot for c in choices.values() if any(w in text for w in c["words"]) for slot in c["asks"]}
         stored = await call(dispatcher, Coach.profile_answers, chat_id(tracker))
         if stored is None:
@@ -137,7 +131,7 @@ class ValidateOnboardingForm(FormValidationAction):
     @keeps_parsed
     def validate_experience(self, value: Any, dispatcher: CollectingDispatcher,
                             tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        choice = match_choice(str(value), answer_words()["experience"])
+        choice = match_choice(str(value), answers().experience)
         return {"experience": choice} if choice else self._reask(dispatcher, "experience")
 
     def _yes_no_unsure(self, slot: str, value: Any, dispatcher: CollectingDispatcher
@@ -176,7 +170,7 @@ class ValidateOnboardingForm(FormValidationAction):
     @keeps_parsed
     def validate_balance_confidence(self, value: Any, dispatcher: CollectingDispatcher,
                                     tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        choice = match_choice(str(value), answer_words()["balance_confidence"])
+        choice = match_choice(str(value), answers().balance_confidence)
         return {"balance_confidence": choice} if choice else self._reask(dispatcher, "balance_confidence")
 
     @keeps_parsed

@@ -8,7 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, say
-from bot.service import Coach, Reply, messages
+from bot.content.loader import messages
+from bot.service import Coach, Reply
 
 
 class ActionExport(Action):

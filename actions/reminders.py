@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,15 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, say
-from actions.onboarding import answer_words, match_choice
+from actions.onboarding import match_choice, mentions
+from bot.content.loader import answers
 from bot.nlp import parsing
 from bot.service import Coach, Reply
 
 # How far back "remind me every day" may have been said: the request and the form's answers.
 REMINDER_TURNS = 4
-# Pausing or resuming that names these days is about the rest-day hellos ("no reminders on rest
-# days"); "stop the daily messages" is not.
-REST_DAY_WORDS = re.compile(r"(?i)\b(rest|off|other|training|strength) days?\b|\bdays? off\b")
 
 
 class ValidateReminderForm(FormValidationAction):
@@ -58,9 +55,11 @@ class ActionSetReminder(Action):
 
 async def _rest_days_or(dispatcher: CollectingDispatcher, tracker: Tracker, paused: bool) -> Reply | None:
     """"No reminders on rest days" is about the rest-day hellos, not about pausing everything
-    (and "reminders on rest days as well" not about resuming): such words set just those."""
+    (and "reminders on rest days as well" not about resuming): such words (answers.yml
+    `rest_day_topic`) set just those."""
     text = latest_text(tracker)
-    choice = match_choice(text, answer_words()["rest_day_reminders"]) if REST_DAY_WORDS.search(text) else None
+    words = answers()
+    choice = match_choice(text, words.rest_day_reminders) if mentions(text, words.rest_day_topic) else None
     if choice is not None:
         return await call(dispatcher, Coach.set_rest_day_reminders, chat_id(tracker), choice == "every_day")
     return await call(dispatcher, Coach.pause_reminders, chat_id(tracker), paused)
@@ -77,7 +76,7 @@ def _rest_days_choice(tracker: Tracker) -> bool | None:
         asked = (event.get("parse_data") or {}).get("intent", {}).get("name") == "set_reminder"
         if asked or len(texts) == REMINDER_TURNS:
             break
-    choice = match_choice(" ".join(texts), answer_words()["rest_day_reminders"])
+    choice = match_choice(" ".join(texts), answers().rest_day_reminders)
     return None if choice is None else choice == "every_day"
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, message_id, say
-from bot.nlp import CONTENT_DIR, parsing
-from bot.service import Coach, Reply, clinic, messages
+from bot.content.loader import clarify, clinic, coach_texts, messages
+from bot.nlp import parsing
+from bot.service import Coach, Reply
 
-MISSES_BEFORE_HUMAN = 2
 REPORT_INTENTS = ("red_flag", "report_pain")
 _PAIN_WORDS = re.compile(r"\b(?:pain\w*|hurt\w*|ache\w*|aching|sore\w*|agony|injur\w*|throbb\w*)\b", re.I)
 
@@ -48,7 +46,7 @@ def reported_message(tracker: Tracker) -> ReportedMessage:
     )
     text = str(report.get("text") or "") if report else latest_text(tracker)
     entities = (report.get("parse_data") or {}).get("entities", []) if report else []
-    score = tracker.get_slot("pain_score")
+    score = tracker.get_slot("pain_score") if score_logged_before_question(tracker) else None
     if score is None:
         said = next((e.get("value") for e in entities if e.get("entity") == "pain_score"), None)
         score = _score(said)
@@ -56,6 +54,15 @@ def reported_message(tracker: Tracker) -> ReportedMessage:
     said_in = (report.get("message_id") if report else None) or message_id(tracker)
     return ReportedMessage(text=text, pain_score=None if score is None else int(score), body_part=body_part,
                            message_id=str(said_in)[:64] if said_in else None)
+
+
+def score_logged_before_question(tracker: Tracker) -> bool:
+    """Was the safety question asked by action_handle_pain, after it logged the score? Only
+    then is the pain_score slot this report's: a number in any earlier message (an onboarding
+    answer, a check-in) also fills it."""
+    actions = [e.get("name") for e in tracker.events if e.get("event") == "action"]
+    asked = max((i for i, name in enumerate(actions) if name == "utter_ask_safety_check"), default=None)
+    return asked is not None and asked > 0 and actions[asked - 1] == "action_handle_pain"
 
 
 def _score(value: object) -> int | None:
@@ -102,15 +109,15 @@ class ActionSafetyCheckNo(Action):
         report = reported_message(tracker)
         client = chat_id(tracker)
         reset = [SlotSet("pain_score", None), SlotSet("body_part", None)]
-        if tracker.get_slot("pain_score") is not None:  # logged before the question was asked
+        if score_logged_before_question(tracker) and tracker.get_slot("pain_score") is not None:
             plan = await call(dispatcher, Coach.todays_plan, client, True)  # remade for the pain
             if plan is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{plan.text}", plan.buttons))
             return reset
         if report.pain_score is not None:
+            note = coach_texts().alert.details["not_an_injury"].format(text=report.text)
             reply = await call(dispatcher, Coach.report_pain, client, report.pain_score,
-                               report.body_part, f"{report.text} (not an injury, said the client)", True,
-                               report.message_id)
+                               report.body_part, note, True, report.message_id)
             if reply is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
             return reset
@@ -164,7 +171,7 @@ class ActionAnswerFaq(Action):
         parse = tracker.latest_message
         response = (((parse.get("response_selector") or {}).get("faq") or {}).get("response") or {})
         topic = str(response.get("intent_response_key") or "")
-        if topic and float(response.get("confidence") or 0.0) >= float(clarify_texts()["faq_min_confidence"]):
+        if topic and float(response.get("confidence") or 0.0) >= clarify().faq_min_confidence:
             dispatcher.utter_message(response=f"utter_{topic}")
             return []
         ask_did_you_mean(dispatcher, parse)
@@ -173,7 +180,7 @@ class ActionAnswerFaq(Action):
 
 class ActionFallback(Action):
     """When unsure: the likeliest meanings as buttons ("did you mean"); with no likely meaning,
-    what the coach can do; after two misses in a row, a person."""
+    what the coach can do; after a few misses in a row (clarify.yml), a person."""
 
     def name(self) -> str:
         return "action_fallback"
@@ -181,16 +188,11 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        if _misses_in_a_row(tracker) >= MISSES_BEFORE_HUMAN:
+        if _misses_in_a_row(tracker) >= clarify().misses_before_human:
             dispatcher.utter_message(response="utter_offer_human")
             return []
         ask_did_you_mean(dispatcher, tracker.latest_message)
         return []
-
-
-@cache
-def clarify_texts() -> dict[str, Any]:
-    return dict(yaml.safe_load((CONTENT_DIR / "clarify.yml").read_text(encoding="utf-8")))
 
 
 def ask_did_you_mean(dispatcher: CollectingDispatcher, parse: dict[str, Any]) -> None:
@@ -199,14 +201,14 @@ def ask_did_you_mean(dispatcher: CollectingDispatcher, parse: dict[str, Any]) ->
     if not choices:
         dispatcher.utter_message(response="utter_default")
         return
-    content = clarify_texts()
-    dispatcher.utter_message(text=content["question"], buttons=[*choices, content["something_else"]])
+    content = clarify()
+    dispatcher.utter_message(text=content.question, buttons=[*choices, content.something_else.dict()])
 
 
 def did_you_mean(parse: dict[str, Any]) -> list[dict[str, str]]:
     """Buttons for the likeliest meanings the NLU ranked, most likely first (at most
     `max_choices`); an FAQ guess becomes its topic's plain question."""
-    content = clarify_texts()
+    content = clarify()
     faq_ranking = ((parse.get("response_selector") or {}).get("faq") or {}).get("ranking") or []
     choices: list[dict[str, str]] = []
     for entry in parse.get("intent_ranking") or []:
@@ -218,7 +220,7 @@ def did_you_mean(parse: dict[str, Any]) -> list[dict[str, str]]:
             button = content["intents"].get(name)
         if button and button not in choices:
             choices.append(dict(button))
-        if len(choices) == int(content["max_choices"]):
+        if len(choices) == content.max_choices:
             break
     return choices
 

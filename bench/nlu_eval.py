@@ -19,9 +19,9 @@ from typing import Any
 
 from rasa.shared.nlu.training_data.loading import load_data
 
-from actions.safety import clarify_texts
 from bench.report import write_section
 from bench.run import label, nlu_quality
+from bot.content.loader import clarify
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = {
@@ -38,7 +38,7 @@ def outcomes(results: list[tuple[str, dict[str, Any]]]) -> dict[str, float]:
     asked, not answered wrongly (an unsure FAQ is a question even when its topic was right).
     """
     counts: Counter[str] = Counter()
-    faq_min = float(clarify_texts()["faq_min_confidence"])
+    faq_min = clarify().faq_min_confidence
     for gold, parsed in results:
         got = label(parsed)
         asked = (parsed.get("red_flag_guard") or {}).get("decision") == "ask"

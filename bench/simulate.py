@@ -38,7 +38,7 @@ from bot.coaching.models import (
 
 Planner = Callable[[Profile, History, date, Sequence[SymptomReport]], Plan]
 START = date(2025, 9, 1)  # a Monday; twelve weeks run into the icy months (winter rules)
-HISTORY_DAYS = 56  # what bot.service hands the engine
+HISTORY_DAYS = default_rules()["history"]["days"]  # what bot.service hands the engine
 BODY_PARTS = (None, "knee", "lower back", "shoulder", "hip", "ankle", "wrist")
 EQUIPMENT = ("chair", "band", "dumbbells", "step")
 SPINE_BANNED = frozenset({"loaded_flexion", "twisting", "impact", "floor_lift"})

@@ -1,13 +1,61 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by bin/run and bin/test: Python 3.10 venv, project install,
 # local spaCy pipeline, Rasa model. Each step is skipped when its inputs did not change.
+#
+# One line per step. What the tools print (pip, spaCy, Rasa training: mostly third-party
+# warnings) goes to var/setup.log; a failed step shows its end. Lines that look like a warning
+# or an error and are not on the list of known third-party noise below are shown too (a few).
+#
+#   bin/setup.sh [--no-train]    --no-train: leave the Rasa model as it is (bin/test --fast)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 VENV="$ROOT/.venv"
 STAMPS="$VENV/.stamps"
+LOG="$ROOT/var/setup.log"
+TRAIN=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-train) TRAIN=0 ;;
+    *) printf '[setup] unknown option: %s (usage: bin/setup.sh [--no-train])\n' "$arg" >&2; exit 2 ;;
+  esac
+done
+
+# Known third-party noise (kept in the log, never shown): TensorFlow/CUDA start-up, deprecations
+# in Rasa's dependencies, Rasa's own advice on the training data, pip's resolver chatter.
+KNOWN_NOISE='tensorflow|cuda|TF-TRT|oneDNN|cpu_feature_guard|rebuild TensorFlow|DeprecationWarning'
+KNOWN_NOISE+='|PendingDeprecation|MovedIn20Warning|SADeprecationWarning|SQLALCHEMY_WARN_20'
+KNOWN_NOISE+='|pkg_resources|declare_namespace|np\.bool|numpy|sanic|jax|keras|absl|google\.'
+KNOWN_NOISE+='|UserWarning|FutureWarning|warnings\.warn|rasa\.shared\.utils\.io|rasa\.utils\.train_utils'
+KNOWN_NOISE+='|epochs|constrain_similarities|model_confidence|No lookup tables|Slot auto-fill'
+KNOWN_NOISE+='|is ignored: it is neither|dependency resolver|pip version|pip install --upgrade'
+
+mkdir -p "$ROOT/var"
+printf '=== bin/setup.sh %s, %s\n' "$*" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" > "$LOG"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
+
+# step "what it does" command...: runs the command with its output in the log, prints one line.
+step() {
+  local title="$1"; shift
+  local first started status=0
+  first=$(( $(wc -l < "$LOG") + 1 ))
+  started=$(date +%s)
+  printf -- '--- %s\n' "$title" >> "$LOG"
+  "$@" >> "$LOG" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    say "$title: FAILED (exit $status); its last lines, all in var/setup.log:"
+    tail -n "+$first" "$LOG" | tail -n 25 >&2
+    exit "$status"
+  fi
+  say "$title: done in $(( $(date +%s) - started )) s"
+  local unknown
+  unknown="$(tail -n "+$first" "$LOG" | grep -iE 'warn|error' | grep -viE "$KNOWN_NOISE" || true)"
+  if [ -n "$unknown" ]; then
+    printf '%s\n' "$unknown" | head -n 5 | sed 's/^/[setup]   /' >&2
+    say "  ($(printf '%s\n' "$unknown" | wc -l) unexpected warning line(s); all in var/setup.log)"
+  fi
+}
 
 find_python310() {
   local candidates=()
@@ -43,22 +91,22 @@ if [ ! -x "$VENV/bin/python" ]; then
     say "or point PYTHON310=/path/to/python3.10 at an existing interpreter, then re-run."
     exit 1
   }
-  say "creating .venv with $PY"
-  "$PY" -m venv "$VENV"
+  step "creating .venv with $PY" "$PY" -m venv "$VENV"
 fi
 mkdir -p "$STAMPS"
+
+install_project() {
+  "$VENV/bin/python" -m pip install --quiet -e . && "$VENV/bin/python" -m pip check
+}
 
 # Only the dependency list counts: editing lint settings must not trigger a reinstall.
 deps_hash="$(sed -n '/^requires-python/p; /^dependencies/,/^\]/p; /^\[project.scripts\]/,/^$/p' pyproject.toml \
   | sha256sum | cut -c1-16)"
 if [ "$(cat "$STAMPS/deps" 2>/dev/null)" != "$deps_hash" ]; then
-  say "installing the project and its pinned dependencies (first time: a few minutes)"
-  if ! "$VENV/bin/python" -m pip install --quiet -e . >"$VENV/pip-install.log" 2>&1; then
-    grep -v "is ignored: it is neither" "$VENV/pip-install.log" >&2
-    say "pip install failed (log: $VENV/pip-install.log)"; exit 1
-  fi
-  "$VENV/bin/python" -m pip check >&2
+  step "installing the project and its pinned dependencies (first time: a few minutes)" install_project
   echo "$deps_hash" > "$STAMPS/deps"
+else
+  say "dependencies: up to date"
 fi
 
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 PYTHONHASHSEED=0
@@ -68,23 +116,28 @@ PY="$VENV/bin/python"
 SPACY_DIR="$ROOT/var/spacy/bone_coach_en"
 spacy_hash="$(hash_of bot/nlp/build_pipeline.py bot/content/entity_patterns.yml)"
 if [ ! -f "$SPACY_DIR/meta.json" ] || [ "$(cat "$STAMPS/spacy" 2>/dev/null)" != "$spacy_hash" ]; then
-  say "building the local spaCy pipeline"
-  "$PY" -m bot.nlp.build_pipeline "$SPACY_DIR"
+  step "building the local spaCy pipeline" "$PY" -m bot.nlp.build_pipeline "$SPACY_DIR"
   echo "$spacy_hash" > "$STAMPS/spacy"
+else
+  say "spaCy pipeline: up to date"
 fi
 
 # Rasa model: retrained only when what it learns from changes (content hash).
 MODEL="$ROOT/models/bone-coach.tar.gz"
 # (The red-flag net and the entity rules read their files when the model loads: no retraining.)
-train_inputs=(config.yml $(find data domain -name '*.yml' | sort) bot/content/entity_patterns.yml
+DOMAIN=domain.yml; [ -f "$DOMAIN" ] || DOMAIN=domain  # one file, or the older folder
+train_inputs=(config.yml $(find data "$DOMAIN" -name '*.yml' | sort) bot/content/entity_patterns.yml
               bot/nlp/build_pipeline.py)
 model_hash="$(hash_of "${train_inputs[@]}")"
-if [ ! -f "$MODEL" ] || [ "$(cat "$ROOT/models/.inputs_hash" 2>/dev/null)" != "$model_hash" ]; then
-  say "training the Rasa model (inputs changed)"
+if [ -f "$MODEL" ] && [ "$(cat "$ROOT/models/.inputs_hash" 2>/dev/null)" = "$model_hash" ]; then
+  say "Rasa model: up to date"
+elif [ "$TRAIN" = 0 ]; then
+  say "Rasa model: $([ -f "$MODEL" ] && echo "out of date" || echo "missing"), not trained (--no-train)"
+else
   started=$(date +%s)
-  "$VENV/bin/rasa" train --config config.yml --domain domain --data data --out models \
-    --fixed-model-name bone-coach --quiet >&2
+  step "training the Rasa model (inputs changed; a few minutes)" \
+    "$VENV/bin/rasa" train --config config.yml --domain "$DOMAIN" --data data --out models \
+    --fixed-model-name bone-coach --quiet
   echo "$model_hash" > "$ROOT/models/.inputs_hash"
   echo "$(( $(date +%s) - started ))" > "$ROOT/models/.train_seconds"
-  say "trained in $(cat "$ROOT/models/.train_seconds") s"
 fi

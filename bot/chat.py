@@ -10,13 +10,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from bot.content.loader import channel_texts
 from bot.settings import Settings
+from bot.slash import Command, commands_from, parse_slash
 from bot.stack import ROOT
 
 TERMINAL_CHAT_ID = "1"
-ERROR_REPLY = "Something went wrong on our side and your message did not reach the coach. Please try again in a minute."
 
 
 def send(rasa_url: str, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
@@ -61,7 +60,7 @@ class TerminalChat:
         except (urllib.error.URLError, TimeoutError, json.JSONDecodeError):
             replies = []
         if not replies:
-            print(f"Coach: {ERROR_REPLY}\n")
+            print(f"Coach: {channel_texts().error}\n")
             return
         self.buttons = []
         for reply in replies:
@@ -121,20 +120,17 @@ def button_keys(buttons: list[dict[str, str]]) -> list[str]:
 
 
 def command_payload(text: str) -> str | None:
-    """The same slash commands as on Telegram (bot/content/channel_texts.yml): /today, /done …"""
-    word, _, rest = text.partition(" ")
-    for command in _commands():
-        if word == f"/{command['command']}":
-            if command.get("argument") and rest.strip():
-                return command["payload"] + json.dumps({command["argument"]: rest.strip()})
-            return str(command["payload"])
-    return None
+    """The same slash commands as on Telegram (bot/content/channel_texts.yml), read by the same
+    parser: /today, /done …; None for anything else."""
+    slash = parse_slash(text)
+    if slash is None or slash.name not in _commands():
+        return None
+    return _commands()[slash.name].to_rasa(slash.args)
 
 
 @cache
-def _commands() -> list[dict[str, str]]:
-    texts = yaml.safe_load((ROOT / "bot" / "content" / "channel_texts.yml").read_text())
-    return list(texts["commands"])
+def _commands() -> dict[str, Command]:
+    return commands_from(c.dict() for c in channel_texts().commands)
 
 
 def _write(folder: Path, stem: str, suffix: str, data: bytes) -> Path:

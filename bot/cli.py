@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import csv
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -19,17 +18,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from telegram.error import TelegramError
 
-from bot.coach_desk import store
-from bot.coach_desk.alerts import utc_now
-from bot.coach_desk.commands import cleared_reply, handled_reply
 from bot.coach_desk.flags import FLAG_NAMES, describe
-from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, build_report, sort_report
-from bot.coach_desk.texts import clip, invite_link, kind_label, what_client_did
-from bot.db import repo
-from bot.db.engine import ensure_schema, make_engine, unit_of_work
+from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, sort_report
+from bot.coach_desk.service import Answer, DeskService
+from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, what_client_did
+from bot.db.engine import ensure_schema, make_engine
 from bot.db.models import CoachAlert
-from bot.service import Coach
+from bot.messaging.client import make_bot
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -81,7 +78,7 @@ def _pct(value: float | None) -> str:
 
 
 def cmd_report(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    rows = sort_report(build_report(engine, utc_now()), args.sort, args.days)
+    rows = sort_report(DeskService(engine).report(), args.sort, args.days)
 
     def counts(row: ClientReport, days: int) -> str:
         done, planned = row.counts(days)
@@ -110,10 +107,9 @@ def cmd_report(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
 
 # --- invites -----------------------------------------------------------------------------------
 def cmd_invite_create(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        code = repo.create_invite(s, args.by, utc_now())
+    code = DeskService(engine).create_invite(args.by)
     print(code)
-    username = bot_username(settings.telegram_bot_token)
+    username = bot_username(settings)
     print(f"Link for the client: {invite_link(code, username)}")
     if username is None:
         print("(Set TELEGRAM_BOT_TOKEN to get the bot's real link; the code works either way: "
@@ -121,18 +117,15 @@ def cmd_invite_create(args: argparse.Namespace, engine: Engine, settings: Settin
     return 0
 
 
-def bot_username(token: str | None) -> str | None:
+def bot_username(settings: Settings) -> str | None:
     """The bot's @username from Telegram (getMe), for a real deep link; None without a token or
     when Telegram can't be reached."""
+    token = settings.telegram_bot_token
     if not token:
         return None
-    from telegram.error import TelegramError  # lazy: the rest of the CLI needs no Telegram
-
-    from bot.telegram.client import make_bot
 
     async def ask() -> str | None:
-        async with make_bot(token, os.environ.get("TELEGRAM_API_BASE_URL") or None,
-                            network_retries=1) as bot:
+        async with make_bot(token, settings.telegram_api_base_url, network_retries=1) as bot:
             return bot.username
 
     try:
@@ -144,29 +137,25 @@ def bot_username(token: str | None) -> str | None:
 
 def cmd_invite_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
     zone = settings.default_timezone
-    with unit_of_work(engine) as s:
-        invites = store.invites(s)
+    invites = DeskService(engine).invites()
     table = [[i.code, _when(i.created_at, zone), i.created_by, i.redeemed_by_chat_id, _when(i.redeemed_at, zone)]
              for i in invites]
     csv_rows = [[i.code, _iso(i.created_at), i.created_by, i.redeemed_by_chat_id, _iso(i.redeemed_at)]
                 for i in invites]
-    output(args, ["Code", "Created", "By", "Used by chat", "Used"], table, "No invite codes yet.",
+    output(args, ["Code", "Created", "By", "Used by chat", "Used"], table, coach_texts().commands["cli_no_invites"],
            ["code", "created_at", "created_by", "redeemed_by_chat_id", "redeemed_at"], csv_rows)
     return 0
 
 
 # --- allow-list --------------------------------------------------------------------------------
 def cmd_allow_add(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        repo.allow_chat(s, args.chat_id, args.note, utc_now())
+    DeskService(engine).allow(args.chat_id, args.note)
     print(f"Chat {args.chat_id} is on the allow-list.")
     return 0
 
 
 def cmd_allow_remove(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        removed = repo.disallow_chat(s, args.chat_id)
-    if not removed:
+    if not DeskService(engine).disallow(args.chat_id):
         print(f"Chat {args.chat_id} was not on the allow-list.", file=sys.stderr)
         return 1
     print(f"Chat {args.chat_id} removed from the allow-list.")
@@ -174,18 +163,16 @@ def cmd_allow_remove(args: argparse.Namespace, engine: Engine, settings: Setting
 
 
 def cmd_allow_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        chats = store.allowed_chats(s)
+    chats = DeskService(engine).allowed_chats()
     table = [[a.chat_id, _when(a.added_at, settings.default_timezone), a.note] for a in chats]
-    output(args, ["Chat id", "Added", "Note"], table, "The allow-list is empty.",
+    output(args, ["Chat id", "Added", "Note"], table, coach_texts().commands["cli_allow_list_empty"],
            ["chat_id", "added_at", "note"], [[a.chat_id, _iso(a.added_at), a.note] for a in chats])
     return 0
 
 
 # --- alerts ------------------------------------------------------------------------------------
 def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    with unit_of_work(engine) as s:
-        found = store.alerts(s, open_only=args.open)
+    found = DeskService(engine).alerts(open_only=args.open)
 
     def client(a: CoachAlert) -> list[Any]:
         return [a.client.display_name, a.client.chat_id]
@@ -206,25 +193,26 @@ def cmd_alerts(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
     return 0
 
 
+def _answer(answer: Answer) -> int:
+    print(answer.text, file=sys.stdout if answer.ok else sys.stderr)
+    return 0 if answer.ok else 1
+
+
 def cmd_alerts_handle(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
-    """The coach chat's /handled: the same service call, the same words."""
-    done = Coach(engine).handle_alert(args.id, args.by)
-    print(handled_reply(done, args.id), file=sys.stdout if done else sys.stderr)
-    return 0 if done else 1
+    """The coach chat's /handled: the same desk service call, the same words."""
+    return _answer(DeskService(engine).handle_alert(args.id, args.by))
 
 
 def cmd_clear(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
     """The coach chat's /clear: the client is told by the coach desk (its loop or the channel)."""
-    done = Coach(engine).clear_red_flags(args.chat_id, args.by)
-    print(cleared_reply(done, args.chat_id), file=sys.stdout if done else sys.stderr)
-    return 0 if done else 1
+    return _answer(DeskService(engine).clear(args.chat_id, args.by))
 
 
 # --- clinic flags ------------------------------------------------------------------------------
 def cmd_flags(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
     changes = {column: args.__dict__[short] == "yes" for short, column in FLAG_NAMES.items()
                if args.__dict__[short] is not None}
-    flags = Coach(engine).set_clinic_flags(args.chat_id, changes)
+    flags = DeskService(engine).set_flags(args.chat_id, changes)
     if flags is None:
         print(f"No client with chat id {args.chat_id}.", file=sys.stderr)
         return 1
@@ -280,11 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     flags = commands.add_parser("flags", help="show or set what the clinic assessed (the plan follows at once)")
     flags.add_argument("chat_id", type=int)
-    for short, help_text in (("fracture", "a fracture in the last 12 weeks not yet cleared: no sessions"),
-                             ("high_risk", "very high fracture risk: the spine-protecting plan"),
-                             ("weights", "cleared for new weighted exercises"),
-                             ("floor", "cleared for getting down to the floor")):
-        flags.add_argument(f"--{short.replace('_', '-')}", dest=short, choices=("yes", "no"), help=help_text)
+    for short in ("fracture", "high_risk", "weights", "floor"):
+        flags.add_argument(f"--{short.replace('_', '-')}", dest=short, choices=("yes", "no"),
+                           help=coach_texts().commands[f"cli_flag_{short}"])
     flags.set_defaults(run=cmd_flags)
     return parser
 

@@ -6,17 +6,16 @@ the database or the engine directly. Every public method is one unit of work (on
 
 from __future__ import annotations
 
+import calendar
 import json
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -24,28 +23,23 @@ from bot.coaching import models as cm
 from bot.coaching.chart import progress_chart_png as render_chart
 from bot.coaching.engine import explain_plan, plan_today
 from bot.coaching.formatting import format_plan
+from bot.coaching.library import Rule, default_rules
 from bot.coaching.progress import summarize_progress
+from bot.content.loader import clinic, coach_texts, messages
+from bot.content_check import validate_all
 from bot.db import repo
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import Client, CoachAlert
 from bot.settings import Settings
 
-CONTENT = Path(__file__).parent / "content"
-HISTORY_DAYS = 56
 # Flags only the clinic sets (columns of clients), read by the rules engine.
 CLINIC_FLAGS = ("high_risk", "recent_fracture_uncleared", "cleared_for_weights", "cleared_floor")
 # A red flag recorded again within this time is the same report: the action and the Telegram
 # channel both record a turn's red flag, seconds apart, and after a "yes" to the safety question
 # the channel only has the "yes" (see record_red_flag).
 RED_FLAG_SAME_MESSAGE = timedelta(minutes=2)
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # Onboarding screening questions (profile columns), in the order they are asked.
 SCREENING = ("recent_fracture", "several_fractures", "height_loss_or_curve")
-
-
-@cache
-def messages() -> dict[str, Any]:
-    return dict(yaml.safe_load((CONTENT / "messages.yml").read_text()))
 
 
 def chat_number(sender: str) -> int:
@@ -115,8 +109,9 @@ class RedFlagsCleared:
     cleared_at: datetime | None
 
 
-PLAN_BUTTONS = (("Done", "/checkin_done"), ("Too hard", "/report_fatigue"),
-                ("Pain today", "/report_pain"))
+def plan_buttons() -> tuple[tuple[str, str], ...]:
+    """The buttons under a plan with exercises (messages.yml `plan.buttons`)."""
+    return tuple((b.title, b.payload) for b in messages().plan.buttons)
 
 
 class Coach:
@@ -128,6 +123,7 @@ class Coach:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Coach:
+        validate_all()  # a broken content file stops the process here, not in a conversation
         settings = settings or Settings.from_env()
         engine = make_engine(settings.database_url)
         ensure_schema(engine)
@@ -144,7 +140,7 @@ class Coach:
         return datetime.combine(start, time(), tzinfo=tz)
 
     def _client(self, s: Session, chat_id: int, name: str | None = None) -> Client:
-        return repo.get_or_create_client(s, chat_id, name or "friend", self.clock())
+        return repo.get_or_create_client(s, chat_id, name or messages().default_name, self.clock())
 
     # --- onboarding --------------------------------------------------------------------------
     def profile_complete(self, chat_id: int) -> bool:
@@ -155,7 +151,7 @@ class Coach:
     def display_name(self, chat_id: int) -> str:
         with unit_of_work(self.engine) as s:
             client = repo.get_client(s, chat_id)
-            return client.display_name if client else "friend"
+            return client.display_name if client else messages().default_name
 
     def profile_answers(self, chat_id: int) -> ProfileAnswers | None:
         """The stored onboarding answers, so "change my training days" asks only about the days
@@ -207,17 +203,17 @@ class Coach:
             self._act_on_screening(s, client)
             if answers.pain_today != pain_before and answers.pain_today >= _pain_zones()["red"]:
                 # The question is about today: red pain makes today's first plan gentle.
-                repo.record_symptom(s, client, "pain", answers.pain_today, None, "pain at onboarding", now)
+                repo.record_symptom(s, client, "pain", answers.pain_today, None, _detail("pain_at_onboarding"), now)
                 self._alert_on_pain(s, client, answers.pain_today)
             if repo.planned_session(s, client, self._local_today(client)) is not None:
                 s.flush()
                 self._plan(s, client, replan=True)
             text = messages()["profile_saved"].format(
                 name=client.display_name,
-                days=", ".join(WEEKDAYS[d] for d in answers.training_days),
+                days=", ".join(calendar.day_name[d] for d in answers.training_days),
                 per_week=answers.sessions_per_week,
                 time=answers.reminder_time.strftime("%H:%M"),
-                equipment=", ".join(sorted(answers.equipment)) or "none needed",
+                equipment=", ".join(sorted(answers.equipment)) or messages().no_equipment,
             )
         return Reply(text)
 
@@ -263,7 +259,7 @@ class Coach:
             if not client.profile.screened and not repo.open_red_flags(s, client):
                 return _screening_question(client.profile, first=True)
             plan = self._plan(s, client, replan=symptoms_changed)
-        buttons = PLAN_BUTTONS if plan.exercises else ()
+        buttons = plan_buttons() if plan.exercises else ()
         footer = messages()["plan_footer"] if plan.exercises else ""
         return Reply("\n\n".join(t for t in (format_plan(plan), footer) if t), buttons)
 
@@ -299,13 +295,14 @@ class Coach:
     def _history(
         self, s: Session, client: Client, today: date, rungs: Mapping[str, int]
     ) -> tuple[cm.History, list[cm.SymptomReport]]:
-        since = today - timedelta(days=HISTORY_DAYS)
+        days = default_rules()["history"]["days"]
+        since = today - timedelta(days=days)
         by_day: dict[date, list[Any]] = {}
         for checkin in repo.recent_checkins(s, client, since):
             by_day.setdefault(checkin.day, []).append(checkin)
         sessions = tuple(_day_record(day_checkins) for day_checkins in by_day.values())
         tz = ZoneInfo(client.timezone)
-        reports = {r.id: r for r in repo.symptoms_since(s, client, self._since(client, HISTORY_DAYS))}
+        reports = {r.id: r for r in repo.symptoms_since(s, client, self._since(client, days))}
         reports.update({r.id: r for r in repo.open_red_flags(s, client)})
         symptoms = [
             cm.SymptomReport(
@@ -336,7 +333,8 @@ class Coach:
                 # Not training while the clinic has not cleared a red flag: nothing is logged as
                 # a session, no ladder moves, no step up is promised; the pain score is kept.
                 if pain is not None:
-                    repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock(), message_id)
+                    repo.record_symptom(s, client, "pain", pain, None, _detail("pain_at_checkin"), self.clock(),
+                                        message_id)
                     self._alert_on_pain(s, client, pain)
                 return Reply(messages()["checkin_red_flag_open"].format(phone=clinic()["phone"]))
             today = self._local_today(client)
@@ -350,7 +348,8 @@ class Coach:
                 repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock(),
                                     session_kind=plan.kind, source_message_id=message_id)
                 if pain is not None and pain >= _pain_zones()["red"]:
-                    repo.record_symptom(s, client, "pain", pain, None, "pain at check-in", self.clock(), message_id)
+                    repo.record_symptom(s, client, "pain", pain, None, _detail("pain_at_checkin"), self.clock(),
+                                        message_id)
                     repeated = self._alert_on_pain(s, client, pain)
             history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
@@ -381,7 +380,7 @@ class Coach:
         (`message_id`) run again logs and alerts nothing new."""
         zones = _pain_zones()
         zone = "red" if score >= zones["red"] else "amber" if score >= zones["amber"] else "green"
-        where = f"in your {body_part} " if body_part else ""
+        where = messages().pain_where.format(body_part=body_part) if body_part else ""
         parts = [messages()["pain_ack"][zone].format(score=score, where=where)]
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
@@ -402,20 +401,21 @@ class Coach:
 
     def _alert_on_pain(self, s: Session, client: Client, score: int) -> bool:
         """Alert the coach to a score at the alert level, or to a second red report this week
-        (a report or a check-in, already recorded); True for the second, which the client is told."""
-        zones = _pain_zones()
+        (a report or a check-in, already recorded; rules.yml `pain_two_red`); True for the
+        second, which the client is told."""
+        zones, two_red = _pain_zones(), default_rules()["pain_two_red"]
         if score >= zones["alert"]:
-            repo.create_alert(s, client, "pain_high", f"pain {score}/10", self.clock())
-        elif score >= zones["red"] and self._red_pain_reports_this_week(s, client) >= 2:
-            repo.create_alert(s, client, "pain_high", "two red-zone pain reports in a week", self.clock())
+            repo.create_alert(s, client, "pain_high", _detail("pain_high", score=score), self.clock())
+        elif score >= zones["red"] and self._reports(s, client, two_red, "pain", zones["red"]) >= two_red["count"]:
+            repo.create_alert(s, client, "pain_high", _detail("pain_two_red"), self.clock())
             return True
         return False
 
-    def _red_pain_reports_this_week(self, s: Session, client: Client) -> int:
-        red = _pain_zones()["red"]
+    def _reports(self, s: Session, client: Client, rule: Rule, kind: str, score_min: int = 0) -> int:
+        """The client's `kind` reports (scored `score_min` or more) in the rule's `days`."""
         return sum(
-            1 for r in repo.symptoms_since(s, client, self._since(client, 7))
-            if r.kind == "pain" and (r.score or 0) >= red
+            1 for r in repo.symptoms_since(s, client, self._since(client, rule["days"]))
+            if r.kind == kind and (r.score or 0) >= score_min
         )
 
     def report_fatigue(self, chat_id: int, excerpt: str, message_id: str | None = None) -> Reply:
@@ -424,12 +424,10 @@ class Coach:
             client = self._client(s, chat_id)
             repo.lock_client(s, client)
             repo.record_symptom(s, client, "fatigue", None, None, excerpt[:200], self.clock(), message_id)
-            recent = sum(
-                1 for r in repo.symptoms_since(s, client, self._since(client, 14))
-                if r.kind == "fatigue"
-            )
+            persistent = default_rules()["fatigue_persistent"]
+            recent = self._reports(s, client, persistent, "fatigue")
         parts = [messages()["fatigue_ack"]]
-        if recent >= 3:
+        if recent >= persistent["count"]:
             parts.append(messages()["fatigue_persistent"])
         return self._with_new_plan(chat_id, parts)
 
@@ -541,7 +539,8 @@ class Coach:
             at = client.profile.reminder_time if client.profile else None
         if paused:
             return Reply(messages()["reminders_paused"])
-        return Reply(messages()["reminders_resumed"].format(time=at.strftime("%H:%M") if at else "your usual time"))
+        return Reply(messages()["reminders_resumed"].format(
+            time=at.strftime("%H:%M") if at else messages().reminder_time_unknown))
 
     # --- privacy -----------------------------------------------------------------------------
     def export_json(self, chat_id: int) -> bytes:
@@ -721,26 +720,20 @@ def _plan_from_json(raw: str) -> cm.Plan:
 def onset_question_needed(score: int, body_part: str | None) -> bool:
     """A pain score that earns the safety question ("are you hurt, did it start suddenly or
     after a fall?") before anything else: thresholds in rules.yml `safety_check`."""
-    check = _safety_check()
-    threshold = check.get("body_part_score_min", {}).get(body_part or "", check["score_min"])
+    check = default_rules()["safety_check"]
+    threshold = check.values.get("body_part_score_min", {}).get(body_part or "", check["score_min"])
     return score >= min(int(threshold), int(check["score_min"]))
 
 
-@cache
-def clinic() -> dict[str, Any]:
-    return dict(yaml.safe_load((CONTENT / "clinic.yml").read_text()))
-
-
-@cache
-def _safety_check() -> dict[str, Any]:
-    return dict(yaml.safe_load((CONTENT / "rules.yml").read_text())["safety_check"])
-
-
-@cache
 def _pain_zones() -> dict[str, int]:
-    rules = yaml.safe_load((CONTENT / "rules.yml").read_text())
-    zones = rules["pain_zones"]
+    """The engine's pain zones (rules.yml `pain_zones`), by the names the service uses."""
+    zones = default_rules()["pain_zones"]
     return {"amber": zones["amber_min"], "red": zones["red_min"], "alert": zones["coach_alert_min"]}
+
+
+def _detail(key: str, **fields: Any) -> str:
+    """What an alert or a stored note tells the clinic (coach_texts.yml `alert.details`)."""
+    return coach_texts().alert.details[key].format(**fields)
 
 
 def _summary(summary: Any) -> dict[str, Any]:
@@ -761,11 +754,14 @@ def _checkin_text(status: str, rpe: int | None, pain: int | None, summary: Any, 
         parts = [m["checkin_done"]["streak"].format(name=name, streak=summary.streak)]
     else:
         parts = [m["checkin_done"]["plain"].format(name=name, week_done=summary.week_done)]
-    if rpe is not None and rpe >= 7:
+    # The feedback promises what the engine does next time (rules.yml): hold after hard effort,
+    # step up after comfortable sessions without amber pain.
+    hard, amber = default_rules()["progress_hold_effort"]["effort_hold"], _pain_zones()["amber"]
+    if rpe is not None and rpe >= hard:
         parts.append(m["effort_hard"].format(rpe=rpe))
-    elif rpe is not None and (pain or 0) <= 2:
+    elif rpe is not None and (pain or 0) < amber:
         parts.append(m["effort_easy"].format(rpe=rpe))
-    if pain is not None and pain >= 3:
+    if pain is not None and pain >= amber:
         parts.append(m["pain_after"].format(pain=pain))
     return " ".join(parts)
 

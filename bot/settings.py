@@ -1,4 +1,7 @@
-"""Runtime settings read from the environment, so one code base serves laptop and cluster."""
+"""Runtime settings read from the environment, so one code base serves laptop and cluster.
+
+The one place that reads the environment: every process takes its settings from here.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ class Settings:
     telegram_mode: str = "polling"
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str | None = None  # a local or fake Bot API instead of Telegram's
     coach_chat_id: int | None = None
     allowed_chat_ids: tuple[int, ...] = ()
     default_timezone: str = "America/Chicago"
@@ -58,6 +62,7 @@ class Settings:
             telegram_mode=mode,
             telegram_webhook_url=webhook_url,
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL"),
             coach_chat_id=_chat_id("COACH_CHAT_ID", coach_chat) if coach_chat else None,
             allowed_chat_ids=tuple(
                 _chat_id("ALLOWED_CHAT_IDS", part)

@@ -4,6 +4,11 @@ PostgreSQL: TEST_POSTGRES_URL, else postgres@ then root@127.0.0.1:5432/test (tru
 test session works in its own schema, dropped at the end. Redis (`redis_server`, for the scale-out
 tests): TEST_REDIS_URL, else redis://127.0.0.1:6379. An unreachable server fails the tests that
 need it when CI=true; elsewhere they are skipped with a warning in the terminal summary.
+
+The running stacks and the trained model come from the plugin tests.support.stacks. A test that
+uses one of them (any fixture in its `SLOW_FIXTURES`, however indirectly) is marked `slow` there,
+so `bin/test --fast` (`-m "not slow"`) leaves it out; a test not marked slow that starts a Rasa
+server or loads a model fails, saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ from sqlalchemy.pool import NullPool
 
 from bot.db.engine import ensure_schema, make_engine
 from bot.db.models import Base
+
+pytest_plugins = ["tests.support.stacks"]  # the stacks, the trained model, the `slow` marker
+pytest.register_assert_rewrite("tests.support.telegram_stack", "tests.support.waiting")
 
 POSTGRES_URLS = (
     "postgresql+psycopg2://postgres@127.0.0.1:5432/test",

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 import time
@@ -23,8 +22,8 @@ from bot.coach_desk.adherence import detect_missed_sessions
 from bot.coach_desk.alerts import AlertDispatcher
 from bot.coach_desk.cleared import ClearNotifier
 from bot.db.engine import ensure_schema, make_engine
+from bot.messaging.client import make_bot
 from bot.settings import Settings
-from bot.telegram.client import make_bot
 
 logger = logging.getLogger("bot.coach_desk")
 
@@ -36,7 +35,7 @@ async def run(interval: float, scan_every: float, once: bool) -> int:
         return 2
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
-    bot = make_bot(settings.telegram_bot_token, os.environ.get("TELEGRAM_API_BASE_URL") or None)
+    bot = make_bot(settings.telegram_bot_token, settings.telegram_api_base_url)
     dispatcher = AlertDispatcher(engine, bot, settings.coach_chat_id)
     clear_notifier = ClearNotifier(engine, bot)
     stop = asyncio.Event()

@@ -1,4 +1,5 @@
-"""Which sessions a client was meant to do, and the "three missed in a row" alert.
+"""Which sessions a client was meant to do, and the "missed in a row" alert (how many: clinic.yml
+`missed_sessions`).
 
 A *planned* session is a day of the client's training weekdays, counted from the day after they
 joined, unless the rules engine planned that day as rest or stop (pain, an open red flag): those
@@ -25,14 +26,12 @@ from bot.coach_desk import store
 from bot.coach_desk.texts import coach_texts, short_day
 from bot.coaching.engine import training_weekdays
 from bot.coaching.progress import NOT_TRAINING
+from bot.content.loader import clinic
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import Client, Profile
 
 logger = logging.getLogger(__name__)
-
-MISSES_FOR_ALERT = 3
-DAYS_LISTED = 3  # the newest missed days named in the alert
 
 
 def local_today(client: Client, now: datetime) -> date:
@@ -64,11 +63,9 @@ def planned_days(weekdays: Collection[int], plans: Mapping[date, str], first: da
     return days
 
 
-def detect_missed_sessions(
-    engine: Engine, now: datetime, misses: int = MISSES_FOR_ALERT
-) -> list[int]:
-    """Alert the clinic about each active client whose last `misses` or more planned sessions
-    were all missed; returns the ids of the alerts created.
+def detect_missed_sessions(engine: Engine, now: datetime) -> list[int]:
+    """Alert the clinic about each active client whose last `alert_after` or more planned
+    sessions were all missed; returns the ids of the alerts created.
 
     Once per lapse: the alert's key is the last day the client trained ("never" before their
     first session), so scanning again finds it exists, and only a session done starts a new lapse.
@@ -79,7 +76,7 @@ def detect_missed_sessions(
     created = []
     for chat_id in client_ids:
         with unit_of_work(engine) as s:  # one short transaction per client
-            alert_id = _check_client(s, chat_id, now, misses)
+            alert_id = _check_client(s, chat_id, now)
         if alert_id is not None:
             created.append(alert_id)
     if created:
@@ -87,7 +84,7 @@ def detect_missed_sessions(
     return created
 
 
-def _check_client(s: Session, chat_id: int, now: datetime, misses: int) -> int | None:
+def _check_client(s: Session, chat_id: int, now: datetime) -> int | None:
     client = repo.get_client(s, chat_id)
     if client is None or client.profile is None or repo.open_red_flags(s, client):
         return None
@@ -98,13 +95,14 @@ def _check_client(s: Session, chat_id: int, now: datetime, misses: int) -> int |
     yesterday = local_today(client, now) - timedelta(days=1)
     weekdays = client_training_weekdays(client.profile)
     missed = planned_days(weekdays, store.planned_kinds(s, client, first), first, yesterday)
-    if len(missed) < misses:
+    rule = clinic().missed_sessions
+    if len(missed) < rule.alert_after:
         return None
     texts = coach_texts()["alert"]
-    shown = ", ".join(short_day(d) for d in missed[-DAYS_LISTED:])
+    shown = ", ".join(short_day(d) for d in missed[-rule.days_listed:])
     detail = texts["missed_detail"].format(
         count=len(missed),
-        days=shown if len(missed) <= DAYS_LISTED else f"…, {shown}",
+        days=shown if len(missed) <= rule.days_listed else f"…, {shown}",
         last_done=short_day(last_done) if last_done else texts["never"],
     )
     key = f"missed_sessions:{last_done.isoformat() if last_done else 'never'}"

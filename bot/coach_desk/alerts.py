@@ -21,10 +21,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -40,18 +38,18 @@ from bot.coach_desk.texts import (
     short_day,
     what_client_did,
 )
+from bot.content.loader import clinic
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 
 logger = logging.getLogger(__name__)
 
-# Longer than a send can take with Telegram's flood waits and our retries (bot.telegram.client).
+# Longer than a send can take with Telegram's flood waits and our retries (bot.messaging.client).
 STALE_CLAIM = timedelta(minutes=5)
 RECENT_DAYS = 14
 RECENT_ITEMS = 5
 DETAIL_MAX = 500
 QUOTED_KINDS = ("red_flag", "human_request")  # their detail is what the client wrote
-CLINIC_FILE = Path(__file__).resolve().parent.parent / "content" / "clinic.yml"
 
 
 def utc_now() -> datetime:
@@ -150,7 +148,7 @@ class RepeatPolicy:
 
     @classmethod
     def from_clinic(cls) -> RepeatPolicy:
-        data = yaml.safe_load(CLINIC_FILE.read_text(encoding="utf-8"))["alert_repeat"]
+        data = clinic().alert_repeat
         return cls(
             after=timedelta(minutes=int(data["after_minutes"])),
             kinds=tuple(data["kinds"]),

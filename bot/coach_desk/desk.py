@@ -5,9 +5,8 @@ configured coach chat is answered here and never reaches Rasa or the enrolment g
 chat is usually a group, which clients may not use). Every other chat gets nothing special: a
 client typing /alerts gets the channel's usual "unknown command" reply. After each update the
 handler calls `notify_pending()`, so an alert a conversation turn just created goes out at once.
-
-Imports bot.telegram (split_text); only bot.telegram.channel imports this module, and
-bot.coach_desk/__init__ must not, or importing either package would go round in a circle.
+The channel is given a CoachDesk (it fits bot.telegram.handler.CoachChat); this module knows
+nothing of the channel.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ from telegram.error import TelegramError
 
 from bot.coach_desk.alerts import AlertDispatcher, utc_now
 from bot.coach_desk.cleared import ClearNotifier
-from bot.coach_desk.commands import CoachCommands, parse_command
-from bot.telegram.formatting import split_text
+from bot.coach_desk.commands import CoachCommands
+from bot.messaging.formatting import split_text
+from bot.slash import parse_slash
 
 logger = logging.getLogger(__name__)
 
@@ -59,17 +59,16 @@ class CoachDesk:
         else:
             message = update.effective_message
             text = (message.text or "") if message is not None else ""
-        text = text.strip()
-        if not text.startswith("/"):
+        slash = parse_slash(text)
+        if slash is None:
             return True  # the coaches talking among themselves
-        _, target, _ = parse_command(text)
         username = self._username()
-        if target and username and target.lower() != username.lower():
+        if slash.target and username and slash.target.lower() != username.lower():
             return True  # a command for another bot in the same group
         reply = await asyncio.to_thread(self.commands.run, text, coach_name(update.effective_user), username)
         for chunk in split_text(reply):
             await self.bot.send_message(self.coach_chat_id, chunk)
-        logger.info("Coach command /%s answered", parse_command(text)[0][:32])
+        logger.info("Coach command /%s answered", slash.name[:32])
         await self._tell_cleared_clients()  # a client just cleared hears it at once
         return True
 

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import yaml
-
-COACH_TEXTS = Path(__file__).resolve().parent.parent / "content" / "coach_texts.yml"
-
-
-@cache
-def coach_texts() -> dict[str, Any]:
-    return dict(yaml.safe_load(COACH_TEXTS.read_text(encoding="utf-8")))
+from bot.content.loader import coach_texts as coach_texts
 
 
 def clip(text: str | None, limit: int) -> str:

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from bot.coaching.models import History, SymptomReport
 from bot.coaching.progress import pain_scores
+from bot.content.loader import messages
 
 DONE = ("done", "partial")
 STRENGTH = ("strength", "minimum")
@@ -53,21 +54,22 @@ def progress_chart_png(
         week_pain = [score for day, score in scores if start <= day <= end]
         pain.append(sum(week_pain) / len(week_pain) if week_pain else float("nan"))
 
+    texts = messages().chart
     figure = Figure(figsize=(6.4, 3.6), dpi=100)
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     x = list(range(weeks))
-    ax.bar(x, strength, color="#2f6f8f", label="strength")
-    ax.bar(x, other, bottom=strength, color="#9cc5d9", label="balance, walks, other")
+    ax.bar(x, strength, color="#2f6f8f", label=texts.strength)
+    ax.bar(x, other, bottom=strength, color="#9cc5d9", label=texts.other)
     ax.set_xticks(x)
     ax.set_xticklabels([f"{d.day} {d.strftime('%b')}" for d in starts], fontsize=8)
-    ax.set_ylabel("sessions done")
+    ax.set_ylabel(texts.sessions)
     ax.set_ylim(0, max(7, max(s + o for s, o in zip(strength, other, strict=True)) + 1))
-    ax.set_title("Your weeks")
+    ax.set_title(texts.title)
     pain_axis = ax.twinx()
-    pain_axis.plot(x, pain, color="#c0504d", marker="o", label="average pain")
+    pain_axis.plot(x, pain, color="#c0504d", marker="o", label=texts.pain)
     pain_axis.set_ylim(0, 10)
-    pain_axis.set_ylabel("pain (0-10)")
+    pain_axis.set_ylabel(texts.pain_axis)
     handles = ax.get_legend_handles_labels()[0] + pain_axis.get_legend_handles_labels()[0]
     ax.legend(handles=handles, loc="upper left", fontsize=7, frameon=False)
     figure.tight_layout()

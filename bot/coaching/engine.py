@@ -20,6 +20,7 @@ Only sessions dated before `today` feed the decisions; today's symptom reports c
 
 from __future__ import annotations
 
+import calendar
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,8 +40,9 @@ from bot.coaching.models import (
     SymptomReport,
 )
 from bot.coaching.tiers import FALLS_FIRST, SPINE_PROTECT, STOP, TierDecision, assign_tiers
+from bot.content.loader import messages
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = tuple(calendar.day_name)  # Monday first, as in the plan's title (strftime "%A")
 DONE = ("done", "partial")
 BALANCE = "balance"
 
@@ -136,7 +138,7 @@ def plan_today(
 def explain_plan(plan: Plan, rules: Rules | None = None) -> str:
     """'Why today looks like this': every reason with the guideline it comes from."""
     rules = rules or default_rules()
-    lines = ["Why today looks like this:"]
+    lines = [messages().plan.why]
     lines += [f"- {r.text} ({rules.sources.get(r.source, r.source)})" for r in plan.reasons]
     return "\n".join(lines)
 

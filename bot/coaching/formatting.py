@@ -1,24 +1,14 @@
 """A plan as plain text for a phone: title, numbered exercises, minutes, then the reasons.
 
-The one place that turns a Plan into words. Plain text (no Markdown), kept under `LIMIT`
-characters: reasons that don't fit are left for the "why" answer (engine.explain_plan).
+The one place that turns a Plan into words (its texts: messages.yml `plan`). Plain text (no
+Markdown), kept under `plan.limit` characters: reasons that don't fit are left for the "why"
+answer (engine.explain_plan).
 """
 
 from __future__ import annotations
 
 from bot.coaching.models import Plan, PlannedExercise
-
-LIMIT = 1500
-TITLES = {
-    "strength": "Strength day",
-    "balance": "Balance day",
-    "walk": "Walking day",
-    "minimum": "Short session",
-    "gentle": "Gentle day",
-    "rest": "Rest day",
-    "stop": "No exercise today",
-}
-MORE = "- Ask me \"why\" to see every reason."
+from bot.content.loader import messages
 
 
 def dose_text(e: PlannedExercise) -> str:
@@ -45,19 +35,20 @@ def exercise_line(number: int, e: PlannedExercise, cue: bool = True) -> str:
 
 
 def format_plan(plan: Plan) -> str:
-    title = f"{TITLES[plan.kind]} — {plan.day.strftime('%A')} {plan.day.day} " + (
+    texts = messages().plan
+    title = f"{texts.titles[plan.kind]} — {plan.day.strftime('%A')} {plan.day.day} " + (
         plan.day.strftime("%B")
     )
     reasons = [f"- {r.text}" for r in plan.reasons]
     for cues in (True, False):
         body = [exercise_line(i, e, cues) for i, e in enumerate(plan.exercises, 1)]
         if plan.minutes:
-            warmup = ", warm-up included" if plan.kind == "strength" else ""
-            body.append(f"About {plan.minutes} minutes{warmup}.")
+            warmup = texts.warmup if plan.kind == "strength" else ""
+            body.append(texts.minutes.format(minutes=plan.minutes, warmup=warmup))
         head = "\n".join([title, *body])
         for shown in range(len(reasons), 0, -1):
-            why = reasons[:shown] + ([MORE] if shown < len(reasons) else [])
-            text = "\n\n".join([head, "\n".join(["Why today looks like this:", *why])])
-            if len(text) <= LIMIT:
+            why = reasons[:shown] + ([texts.more] if shown < len(reasons) else [])
+            text = "\n\n".join([head, "\n".join([texts.why, *why])])
+            if len(text) <= texts.limit:
                 return text
-    return head[:LIMIT]
+    return head[: texts.limit]

@@ -1,29 +1,24 @@
-"""The exercise ladders and the engine's rules, read from bot/content once and checked on load.
+"""The exercise ladders and the engine's rules, checked when bot/content is loaded.
 
 A mistake in the data files (an unknown tag, a ladder of two rungs, a barbell) fails loudly at
-start-up instead of producing an unsafe plan later.
+start-up instead of producing an unsafe plan later. bot.content.loader reads the files and
+caches what these parsers make of them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from functools import cache
 from typing import Any
 
-import yaml
-
 from bot.coaching.models import Reason
-
-CONTENT = Path(__file__).resolve().parent.parent / "content"
+from bot.content import loader
 
 PATTERNS = (
     "sit_to_stand", "step_up", "hip_hinge", "push", "row", "carry", "heel_raise", "balance",
     "back_extensor",
 )
-EQUIPMENT = frozenset({"chair", "band", "dumbbells", "step"})
-EVERYWHERE = frozenset({"counter", "wall"})  # in every home: never asked, always available
 TAGS = frozenset({
     "loaded_flexion", "twisting", "impact", "floor_transfer", "unsupported_balance", "weighted",
     "floor_lift",
@@ -73,6 +68,17 @@ class Library:
     balance_extras: tuple[Rung, ...]
     gentle: tuple[Rung, ...]
     walks: Mapping[str, Rung]
+    equipment: frozenset[str] = frozenset()  # what onboarding asks about (exercises.yml)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What a rung may name: the rules, the body parts of rules.yml, the equipment list."""
+
+    rules: Rules
+    body_parts: frozenset[str]
+    home: frozenset[str]
+    everywhere: frozenset[str]  # in every home: never asked, always available
 
 
 @dataclass(frozen=True)
@@ -105,13 +111,8 @@ class Rules:
 
 
 # --- rules ------------------------------------------------------------------------------------
-def clinic_contact(path: Path = CONTENT / "clinic.yml") -> dict[str, str]:
-    """The clinic's name and phone, for texts that tell a client whom to call."""
-    clinic = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {"clinic_name": str(clinic["name"]), "clinic_phone": str(clinic["phone"])}
-
-
 def parse_rules(data: Mapping[str, Any], clinic: Mapping[str, str] | None = None) -> Rules:
+    """`clinic` fills {clinic_name} and {clinic_phone}; by default clinic.yml's."""
     sources = dict(data.get("sources") or {})
     if set(sources) != set(SOURCES):
         raise LibraryError(f"sources must name exactly {SOURCES}")
@@ -126,17 +127,21 @@ def parse_rules(data: Mapping[str, Any], clinic: Mapping[str, str] | None = None
             raise LibraryError(f"rule {rule_id}: text must be a sentence")
         values = {k: v for k, v in body.items() if k not in ("source", "text")}
         by_id[rule_id] = Rule(rule_id, body["source"], text, values)
-    return Rules(by_id, sources, dict(clinic_contact() if clinic is None else clinic))
+    if clinic is None:
+        clinic = {"clinic_name": loader.clinic().name, "clinic_phone": loader.clinic().phone}
+    return Rules(by_id, sources, dict(clinic))
 
 
-def load_rules(path: Path = CONTENT / "rules.yml") -> Rules:
-    return parse_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
-
-
-@lru_cache(maxsize=1)
+@cache
 def default_rules() -> Rules:
-    """bot/content/rules.yml, read once per process."""
-    return load_rules()
+    """bot/content/rules.yml, read once per process (with the clinic's name and phone for its
+    texts); a broken file raises ContentError naming it."""
+    path = loader.CONTENT_DIR / "rules.yml"
+    contact = {"clinic_name": loader.clinic().name, "clinic_phone": loader.clinic().phone}
+    try:
+        return parse_rules(loader.read_yaml(path), contact)
+    except (LibraryError, KeyError, TypeError) as error:
+        raise loader.ContentError(f"bot/content/rules.yml: {error}") from error
 
 
 # --- exercises --------------------------------------------------------------------------------
@@ -166,7 +171,7 @@ def _dosage(raw: Mapping[str, Any], where: str) -> Dosage:
     )
 
 
-def _rung(raw: Mapping[str, Any], where: str, rules: Rules, body_parts: frozenset[str]) -> Rung:
+def _rung(raw: Mapping[str, Any], where: str, known: _Known) -> Rung:
     for key in ("id", "name", "load", "cue"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise LibraryError(f"{where}: {key} is missing")
@@ -176,32 +181,32 @@ def _rung(raw: Mapping[str, Any], where: str, rules: Rules, body_parts: frozense
         if "\n" in raw[key] or len(raw[key]) > most:
             raise LibraryError(f"{where}: {key} must be one line of at most {most} characters")
     equipment = frozenset(raw.get("equipment") or ())
-    if not equipment <= EQUIPMENT | EVERYWHERE:
-        raise LibraryError(f"{where}: unknown equipment {sorted(equipment - EQUIPMENT)}")
+    if not equipment <= known.home | known.everywhere:
+        raise LibraryError(f"{where}: unknown equipment {sorted(equipment - known.home - known.everywhere)}")
     tags = frozenset(raw.get("tags") or ())
     if not tags <= TAGS:
         raise LibraryError(f"{where}: unknown tags {sorted(tags - TAGS)}")
     loads = frozenset(raw.get("loads") or ())
-    if not loads <= body_parts:
-        raise LibraryError(f"{where}: unknown body parts {sorted(loads - body_parts)}")
+    if not loads <= known.body_parts:
+        raise LibraryError(f"{where}: unknown body parts {sorted(loads - known.body_parts)}")
     text = " ".join((raw["name"], raw["load"], raw["cue"])).lower()
-    banned = [w for w in rules["never_generate"]["words"] if str(w).lower() in text]
+    banned = [w for w in known.rules["never_generate"]["words"] if str(w).lower() in text]
     if banned:
         raise LibraryError(f"{where}: the coach never generates this ({banned})")
     return Rung(
-        id=raw["id"], name=raw["name"], equipment=equipment - EVERYWHERE,
+        id=raw["id"], name=raw["name"], equipment=equipment - known.everywhere,
         dosage=_dosage(raw.get("dosage") or {}, where), load=raw["load"], cue=raw["cue"],
         tags=tags, loads=loads,
     )
 
 
-def _ladder(pattern: str, raw: Mapping[str, Any], rules: Rules, parts: frozenset[str]) -> Ladder:
-    rungs = tuple(_rung(r, pattern, rules, parts) for r in raw.get("rungs") or ())
+def _ladder(pattern: str, raw: Mapping[str, Any], known: _Known) -> Ladder:
+    rungs = tuple(_rung(r, pattern, known) for r in raw.get("rungs") or ())
     if not 3 <= len(rungs) <= 6:
         raise LibraryError(f"{pattern}: a ladder has 3-6 rungs, not {len(rungs)}")
     if rungs[0].tags:
         raise LibraryError(f"{pattern}: the first rung must suit every client (no tags)")
-    sets, reps = rules["dose_bounds"]["sets"], rules["dose_bounds"]["reps"]
+    sets, reps = known.rules["dose_bounds"]["sets"], known.rules["dose_bounds"]["reps"]
     for rung in rungs:
         lo, hi = rung.dosage.sets
         if lo < sets[0] or hi > sets[1]:
@@ -216,21 +221,32 @@ def _ladder(pattern: str, raw: Mapping[str, Any], rules: Rules, parts: frozenset
     return Ladder(pattern, label, rungs)
 
 
+def _equipment(data: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """(home, everywhere) from the `equipment` section."""
+    raw = data.get("equipment")
+    lists = [raw.get(k) if isinstance(raw, Mapping) else None for k in ("home", "everywhere")]
+    if not all(isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists):
+        raise LibraryError("equipment: needs lists `home` and `everywhere` of item names")
+    home, everywhere = (frozenset(v) for v in lists)  # type: ignore[arg-type]
+    if home & everywhere:
+        raise LibraryError(f"equipment: {sorted(home & everywhere)} both home and everywhere")
+    return home, everywhere
+
+
 def parse_library(data: Mapping[str, Any], rules: Rules) -> Library:
-    parts = frozenset(rules["pain_zones"]["body_parts"])
+    home, everywhere = _equipment(data)
+    known = _Known(rules, frozenset(rules["pain_zones"]["body_parts"]), home, everywhere)
     raw_ladders = data.get("ladders") or {}
     missing = [p for p in PATTERNS if p not in raw_ladders]
     if missing:
         raise LibraryError(f"missing ladders: {missing}")
-    ladders = {p: _ladder(p, raw, rules, parts) for p, raw in raw_ladders.items()}
-    extras = tuple(
-        _rung(r, "balance_extras", rules, parts) for r in data.get("balance_extras") or ()
-    )
-    gentle = tuple(_rung(r, "gentle", rules, parts) for r in data.get("gentle") or ())
+    ladders = {p: _ladder(p, raw, known) for p, raw in raw_ladders.items()}
+    extras = tuple(_rung(r, "balance_extras", known) for r in data.get("balance_extras") or ())
+    gentle = tuple(_rung(r, "gentle", known) for r in data.get("gentle") or ())
     raw_walks = data.get("walks") or {}
     if set(raw_walks) != set(WALKS):
         raise LibraryError(f"walks must be exactly {WALKS}")
-    walks = {k: _rung({**v, "id": k}, "walks", rules, parts) for k, v in raw_walks.items()}
+    walks = {k: _rung({**v, "id": k}, "walks", known) for k, v in raw_walks.items()}
     named = [
         *rules["session_size"]["order"], *rules["fatigue_minimum"]["patterns"],
         *rules["winter_ice"]["order"], *rules["tier_spine_protect"]["first"],
@@ -252,15 +268,19 @@ def parse_library(data: Mapping[str, Any], rules: Rules) -> Library:
     open_to_all = [p for p, ladder in ladders.items() if not ladder.rungs[0].equipment]
     if len(open_to_all) < rules["session_size"]["bounds"][0]:
         raise LibraryError("too few ladders start with a rung that needs no equipment")
-    return Library(ladders, extras, gentle, walks)
+    return Library(ladders, extras, gentle, walks, home)
 
 
-def load_library(path: Path = CONTENT / "exercises.yml", rules: Rules | None = None) -> Library:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return parse_library(data, rules or default_rules())
-
-
-@lru_cache(maxsize=1)
+@cache
 def default_library() -> Library:
-    """bot/content/exercises.yml, read once per process."""
-    return load_library()
+    """bot/content/exercises.yml, read once per process and checked against rules.yml; a broken
+    file raises ContentError naming it."""
+    try:
+        return parse_library(loader.read_yaml(loader.CONTENT_DIR / "exercises.yml"), default_rules())
+    except (LibraryError, KeyError, TypeError) as error:
+        raise loader.ContentError(f"bot/content/exercises.yml: {error}") from error
+
+
+def home_equipment() -> frozenset[str]:
+    """What onboarding asks a client to own (exercises.yml `equipment.home`)."""
+    return default_library().equipment

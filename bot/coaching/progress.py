@@ -100,10 +100,11 @@ def _pain_trend(
         return sum(window) / len(window) if len(window) >= rule["min_reports"] else None
 
     recent, before = average(today), average(today - timedelta(days=days))
+    words = rule["words"]
     if recent is None or before is None:
-        return recent, before, "not enough data"
+        return recent, before, words["unknown"]
     if recent <= before - rule["change"]:
-        return recent, before, "better"
+        return recent, before, words["better"]
     if recent >= before + rule["change"]:
-        return recent, before, "worse"
-    return recent, before, "same"
+        return recent, before, words["worse"]
+    return recent, before, words["same"]

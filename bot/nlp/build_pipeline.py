@@ -21,7 +21,7 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
-from bot.nlp import ENTITY_PATTERNS_FILE, load_entity_rules
+from bot.content.loader import entity_patterns as entity_rules
 
 PIPELINE_NAME = "bone_coach_local"
 PIPELINE_VERSION = "1.0.0"
@@ -113,7 +113,7 @@ def build_nlp() -> Language:
     # initialize() loads the lemma tables; patterns added before it could be wiped.
     nlp.initialize()
     ruler = nlp.add_pipe("entity_ruler", config={"validate": True})
-    ruler.add_patterns(entity_patterns(nlp, load_entity_rules(ENTITY_PATTERNS_FILE)))
+    ruler.add_patterns(entity_patterns(nlp, entity_rules()))
     nlp.meta.update(
         name=PIPELINE_NAME,
         version=PIPELINE_VERSION,

@@ -17,7 +17,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -33,7 +32,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlp import CONTENT_DIR
+from bot.content.loader import CONTENT_DIR, read_yaml
 
 logger = logging.getLogger(__name__)
 RULES_FILE = CONTENT_DIR / "entity_intents.yml"
@@ -75,7 +74,7 @@ class EntityIntentRules:
 
 
 def load_entity_intent_rules(path: Path = RULES_FILE) -> EntityIntentRules:
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     rules = tuple(
         EntityIntentRule(
             id=r["id"], entities=frozenset(r["entities"]), intent=r["intent"],

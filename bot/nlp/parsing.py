@@ -15,9 +15,8 @@ from collections.abc import Iterable, Iterator
 from datetime import time
 from functools import cache
 
+from bot.coaching.library import home_equipment
 from bot.nlp import entity_values
-
-HOME_EQUIPMENT = ("chair", "band", "dumbbells", "step")
 
 _NUMBER_WORDS = {
     word: value
@@ -295,7 +294,9 @@ _POSITIVE_AGAIN = {"except", "but", "just", "only", "besides", "apart"}
 
 
 def parse_equipment(text: str | None) -> frozenset[str]:
-    """Home equipment named in the text, from HOME_EQUIPMENT ("none"/"no band" count as not)."""
+    """Home equipment named in the text (exercises.yml `equipment.home`; "none"/"no band" count
+    as not)."""
+    home = home_equipment()
     found: set[str] = set()
     for clause in re.split(r"[,.;!?\n]", _normalise(text)):
         words = _words(clause)
@@ -306,7 +307,7 @@ def parse_equipment(text: str | None) -> frozenset[str]:
                 negated = False
             elif word in _NEGATORS:
                 negated = True
-            elif position in items and not negated and items[position] in HOME_EQUIPMENT:
+            elif position in items and not negated and items[position] in home:
                 found.add(items[position])
     return frozenset(found)
 

@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.nlp import CONTENT_DIR
+from bot.content.loader import CONTENT_DIR, read_yaml
 from bot.nlp.red_flag_rules import RedFlagRules, default_rules
 
 TRAINING_FILE = CONTENT_DIR / "red_flag_training.yml"
@@ -67,7 +67,7 @@ def nlu_examples(data_dir: Path = NLU_DIR) -> Examples:
 
 def dedicated_examples(path: Path = TRAINING_FILE) -> Examples:
     """The classifier's own file: red flags and hard negatives (keyword traps)."""
-    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    content = read_yaml(path)
     positives = [str(t) for t in content["red_flags"]]
     negatives = [str(t) for t in content["traps"]]
     return Examples(tuple(positives + negatives), (True,) * len(positives) + (False,) * len(negatives))

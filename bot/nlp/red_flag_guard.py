@@ -47,8 +47,15 @@ ASK_CONFIDENCE = 0.6
 class RedFlagGuard(GraphComponent, IntentClassifier):
     """Forces the red_flag intent (confirmed, or ask first); place it last in the NLU."""
 
-    def __init__(self, net: SafetyNet) -> None:
+    def __init__(self, net: SafetyNet, fallback_threshold: float = 0.0) -> None:
         self._net = net
+        self._fallback_threshold = fallback_threshold
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # Below this, the intent left after a dismissed red_flag is a guess: ask instead (set it
+        # to the FallbackClassifier's threshold, which ran before the red_flag was taken away).
+        return {"fallback_threshold": 0.0}
 
     @classmethod
     def create(
@@ -59,7 +66,7 @@ class RedFlagGuard(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
     ) -> RedFlagGuard:
         """Builds the net when the model is built or loaded (not trainable: nothing stored)."""
-        return cls(default_net())
+        return cls(default_net(), float(config.get("fallback_threshold", 0.0)))
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Overrides the intent of each message the net flags."""
@@ -74,13 +81,14 @@ class RedFlagGuard(GraphComponent, IntentClassifier):
                 self._force_red_flag(message, verdict)
         return messages
 
-    @staticmethod
-    def _dismiss(message: Message, verdict: SafetyVerdict) -> None:
-        """The intent classifier's red_flag, overruled (see SafetyNet.assess): the next intent."""
+    def _dismiss(self, message: Message, verdict: SafetyVerdict) -> None:
+        """The intent classifier's red_flag, overruled (see SafetyNet.assess): the next intent,
+        or "did you mean" when that one is too unsure to act on."""
         ranking = [e for e in message.get(INTENT_RANKING_KEY) or []
                    if e.get(INTENT_NAME_KEY) != RED_FLAG_INTENT]
-        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: 0.0}
-        message.set(INTENT, dict(ranking[0]) if ranking else fallback, add_to_output=True)
+        sure = ranking and float(ranking[0].get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._fallback_threshold
+        fallback = {INTENT_NAME_KEY: "nlu_fallback", PREDICTED_CONFIDENCE_KEY: self._fallback_threshold}
+        message.set(INTENT, dict(ranking[0]) if sure else fallback, add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         message.set(GUARD_KEY, {"rule": None, "kind": None, "decision": "dismiss", "layer": verdict.layer,
                                 "score": round(verdict.score, 3), "overrode": RED_FLAG_INTENT},

@@ -18,9 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bot.nlp import CONTENT_DIR
+from bot.content.loader import CONTENT_DIR, read_yaml
 
 RED_FLAGS_FILE = CONTENT_DIR / "red_flags.yml"
 
@@ -134,8 +132,7 @@ def _rules(entries: list[dict[str, Any]], terms: dict[str, str]) -> tuple[RedFla
 
 def load_red_flag_rules(path: Path = RED_FLAGS_FILE) -> RedFlagRules:
     """Read and compile the rules file; a bad regex or a duplicate id fails loudly here."""
-    with open(path, encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
+    data = read_yaml(path)
     terms = {name: _term_regex(value) for name, value in data.get("terms", {}).items()}
     rules = _rules(data["rules"], terms)
     ask_rules = _rules(data.get("ask_rules", []), terms)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from datetime import timedelta
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         config = config.with_overrides(rate_per_second=args.rate)
     engine = make_engine(settings.database_url)
     ensure_schema(engine)
-    bot = make_scheduler_bot(settings.telegram_bot_token, os.environ.get("TELEGRAM_API_BASE_URL") or None)
+    bot = make_scheduler_bot(settings.telegram_bot_token, settings.telegram_api_base_url)
     asyncio.run(_serve(ReminderScheduler(engine, bot, config)))
     return 0
 

@@ -1,16 +1,13 @@
-"""The scheduler's settings and texts, read from bot/content/reminders.yml."""
+"""The scheduler's settings and texts (bot/content/reminders.yml, checked by bot.content.loader)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
-REMINDERS_YML = Path(__file__).resolve().parents[1] / "content" / "reminders.yml"
+from bot.content import loader
 
 
 @dataclass(frozen=True)
@@ -48,8 +45,8 @@ def _minutes(value: Any) -> timedelta:
     return timedelta(minutes=float(value))
 
 
-def parse_config(raw: dict[str, Any]) -> ReminderConfig:
-    schedule, delivery = raw["schedule"], raw["delivery"]
+def parse_config(raw: loader.Reminders) -> ReminderConfig:
+    schedule, delivery = raw.schedule, raw.delivery
     return ReminderConfig(
         window=_minutes(schedule["window_minutes"]),
         nudge_time=time.fromisoformat(str(schedule["nudge_time"])),
@@ -64,11 +61,11 @@ def parse_config(raw: dict[str, Any]) -> ReminderConfig:
         concurrency=int(delivery["concurrency"]),
         rate_per_second=float(delivery["rate_per_second"]),
         per_chat_seconds=float(delivery["per_chat_seconds"]),
-        buttons=tuple((str(b["title"]), str(b["payload"])) for b in raw["buttons"]),
-        texts=dict(raw["texts"]),
+        buttons=tuple((b.title, b.payload) for b in raw.buttons),
+        texts=raw.texts.dict(),
     )
 
 
 @cache
-def load_config(path: Path = REMINDERS_YML) -> ReminderConfig:
-    return parse_config(yaml.safe_load(path.read_text()))
+def load_config() -> ReminderConfig:
+    return parse_config(loader.reminders())

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 from bot.coaching.models import Plan
+from bot.messaging.formatting import inline_keyboard
 from bot.scheduler.config import ReminderConfig
-from bot.telegram.formatting import inline_keyboard
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.messaging.client import make_bot
 from bot.scheduler import store
 from bot.scheduler.config import ReminderConfig, load_config
 from bot.scheduler.due import Due, compute_due
 from bot.scheduler.messages import ReminderMessage, compose
 from bot.scheduler.pacing import SendPacer
 from bot.service import Coach
-from bot.telegram.client import make_bot
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,11 @@
 """Bone Coach's Telegram channel for Rasa (`bot.telegram.TelegramInput` in credentials.yml).
 
-The names below load on first use: the scheduler and the coach desk use only the Bot API client
-and the formatting helpers, and should not pay for importing Rasa.
+The channel is given its coach desk and coaching service (channel.py builds them from
+bot.settings when Rasa loads it). The coach desk and the command line never import this
+package: they send through bot.messaging.
+
+The two names below load on first use, so that the channel's light parts (texts.py, updates.py)
+import without Rasa, which takes seconds.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from typing import Any
 _EXPORTS = {
     "TelegramInput": "bot.telegram.channel",
     "TelegramOutput": "bot.telegram.output",
-    "make_bot": "bot.telegram.client",
 }
 __all__ = sorted(_EXPORTS)
 

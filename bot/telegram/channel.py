@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 from asyncio import AbstractEventLoop
 from collections.abc import Callable, Collection
 from typing import Any
@@ -36,12 +35,13 @@ from sqlalchemy.engine import Engine
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.coach_desk import desk as coach_desk  # a module: the two packages import each other
+from bot.coach_desk.desk import CoachDesk
 from bot.db.engine import make_engine
 from bot.db.turns import Reply
+from bot.messaging.client import make_bot
+from bot.service import Coach
 from bot.settings import Settings
-from bot.telegram.client import make_bot
-from bot.telegram.handler import CHANNEL_NAME, OnNewMessage, UpdateHandler
+from bot.telegram.handler import CHANNEL_NAME, CoachChat, OnNewMessage, UpdateHandler
 from bot.telegram.output import ExportJson, ProgressChart, TelegramOutput
 from bot.telegram.past_turns import replies_in_tracker
 from bot.telegram.polling import ALLOWED_UPDATES, Poller
@@ -64,21 +64,24 @@ class TelegramInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> TelegramInput:
-        """Keys from credentials.yml, each falling back to the environment."""
+        """What Rasa calls: keys from credentials.yml, each falling back to the environment
+        (bot.settings); the coach desk when COACH_CHAT_ID is set."""
         credentials = credentials or {}
         settings = Settings.from_env()
         token = credentials.get("token") or settings.telegram_bot_token
         if not token:
             raise RasaException("The Telegram channel needs TELEGRAM_BOT_TOKEN (or `token`).")
-        base_url = credentials.get("base_url") or os.environ.get("TELEGRAM_API_BASE_URL") or None
+        bot = make_bot(token, credentials.get("base_url") or settings.telegram_api_base_url)
+        engine = make_engine(settings.database_url)
+        desk = None if settings.coach_chat_id is None else CoachDesk(engine, bot, settings.coach_chat_id)
         return cls(
-            make_bot(token, base_url),
-            make_engine(settings.database_url),
+            bot,
+            engine,
             mode=credentials.get("mode") or settings.telegram_mode,
             webhook_url=credentials.get("webhook_url") or settings.telegram_webhook_url,
             secret_token=credentials.get("secret_token") or settings.telegram_webhook_secret,
             allowed_chat_ids=settings.allowed_chat_ids,
-            coach_chat_id=settings.coach_chat_id,
+            coach_desk=desk,
         )
 
     def __init__(
@@ -90,14 +93,20 @@ class TelegramInput(InputChannel):
         webhook_url: str | None = None,
         secret_token: str | None = None,
         allowed_chat_ids: Collection[int] = (),
-        coach_chat_id: int | None = None,
+        coach_desk: CoachChat | None = None,
+        coaching: Coach | None = None,
         progress_chart: ProgressChart | None = None,
         export_json: ExportJson | None = None,
         poll_timeout: int = 30,
         poll_attempts: int = 3,
         poll_retry_delay: float = 1.0,
     ) -> None:
-        """No network I/O here: Rasa builds channels before the event loop runs."""
+        """No network I/O here: Rasa builds channels before the event loop runs.
+
+        `coach_desk` answers the clinic's chat (none: no coach chat); `coaching` (default: one
+        on `engine`) records red flags the action server could not, reminds of open ones, and
+        draws the chart and the data export unless `progress_chart` / `export_json` are given.
+        """
         if mode not in MODES:
             raise RasaException(f"Telegram mode must be one of {MODES}")
         if mode == "webhook" and not (webhook_url and secret_token):
@@ -110,30 +119,19 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.texts = default_texts()
         self.store = ChannelStore(engine, allowed_chat_ids)
-        self._output_options: dict[str, Any] = {"choose_text": self.texts.choose}
-        if progress_chart is not None:
-            self._output_options["progress_chart"] = progress_chart
-        if export_json is not None:
-            self._output_options["export_json"] = export_json
-        desk = coach_desk.CoachDesk(engine, bot, coach_chat_id) if coach_chat_id is not None else None
-        self.engine = engine
-        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, desk,
-                                     record_red_flag=self._record_red_flag,
-                                     red_flag_notice=self._red_flag_notice)
+        coaching = coaching or Coach(engine)
+        self._output_options: dict[str, Any] = {
+            "choose_text": self.texts.choose,
+            "progress_chart": progress_chart or coaching.progress_chart_png,
+            "export_json": export_json or coaching.export_json,
+        }
+        self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, coach_desk,
+                                     record_red_flag=coaching.record_red_flag,
+                                     red_flag_notice=coaching.open_red_flag_notice)
         self._sweeper: asyncio.Task[None] | None = None
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None
-
-    def _record_red_flag(self, chat_id: int, text: str) -> None:
-        from bot.service import Coach  # lazy: the coaching service loads its content and charts
-
-        Coach(self.engine).record_red_flag(chat_id, text)
-
-    def _red_flag_notice(self, chat_id: int) -> str | None:
-        from bot.service import Coach
-
-        return Coach(self.engine).open_red_flag_notice(chat_id)
 
     def get_output_channel(self, **options: Any) -> TelegramOutput:
         """A fresh output for one conversation turn (no network I/O: Rasa calls this from

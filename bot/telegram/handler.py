@@ -28,7 +28,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from rasa.core.channels.channel import UserMessage
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,15 +37,12 @@ from telegram.constants import ChatAction
 from telegram.error import Forbidden, TelegramError
 
 from bot.db.turns import Reply, Turn
-from bot.telegram.formatting import split_text
+from bot.messaging.formatting import split_text
 from bot.telegram.output import RecordingOutput, TelegramOutput, is_red_flag
 from bot.telegram.polling import RetryLater
 from bot.telegram.store import ChannelStore
 from bot.telegram.texts import ChannelTexts
 from bot.telegram.updates import ButtonPress, Inbound, Kind, parse_update
-
-if TYPE_CHECKING:
-    from bot.coach_desk.desk import CoachDesk
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +58,17 @@ APOLOGY_MEMORY = 1024
 MAX_ATTEMPTS = 5
 
 
+class CoachChat(Protocol):
+    """The clinic's chat, given to the channel (bot.coach_desk.desk.CoachDesk): it sees every
+    update first, and sends what a turn left for the clinic."""
+
+    async def handle(self, update: Update) -> bool:
+        """True when the update came from the coach chat and was dealt with there."""
+
+    async def notify_pending(self) -> int:
+        """Deliver pending alerts (never raises); how many went out."""
+
+
 def message_id_of(update_id: int) -> str:
     """The id Rasa stores with the user's message: how a taken-over turn finds it again."""
     return f"tg-{update_id}"
@@ -73,7 +81,7 @@ class UpdateHandler:
         store: ChannelStore,
         texts: ChannelTexts,
         make_output: MakeOutput,
-        coach_desk: CoachDesk | None = None,
+        coach_desk: CoachChat | None = None,
         record_red_flag: RecordRedFlag | None = None,
         red_flag_notice: RedFlagNotice | None = None,
         past_replies: PastReplies | None = None,

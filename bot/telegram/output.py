@@ -10,7 +10,7 @@ from typing import Any
 from rasa.core.channels.channel import OutputChannel
 from telegram import Bot, Message
 
-from bot.telegram.formatting import inline_keyboard, split_text
+from bot.messaging.formatting import inline_keyboard, split_text
 from bot.telegram.texts import default_texts
 
 logger = logging.getLogger(__name__)
@@ -22,18 +22,6 @@ ProgressChart = Callable[[int], bytes | None]
 ExportJson = Callable[[int], bytes]
 # After each message Telegram accepts: how many of the turn's messages went out, and the message.
 OnSent = Callable[[int, Message], Awaitable[None]]
-
-
-def _service_progress_chart(chat_id: int) -> bytes | None:
-    from bot.service import progress_chart_png  # lazy: the service loads the database and charts
-
-    return progress_chart_png(chat_id)
-
-
-def _service_export_json(chat_id: int) -> bytes:
-    from bot.service import export_json
-
-    return export_json(chat_id)
 
 
 class RecordingOutput(OutputChannel):
@@ -57,7 +45,8 @@ class TelegramOutput(OutputChannel):
     4,096-character limit.
 
     Resuming a turn: the first `already_sent` Telegram messages went out before (they are
-    counted, not sent again); `on_sent` hears of each one Telegram accepts.
+    counted, not sent again); `on_sent` hears of each one Telegram accepts. The chart and the
+    export come from the coaching service, given by the channel (blocking calls).
     """
 
     @classmethod
@@ -69,8 +58,8 @@ class TelegramOutput(OutputChannel):
         bot: Bot,
         *,
         choose_text: str | None = None,
-        progress_chart: ProgressChart = _service_progress_chart,
-        export_json: ExportJson = _service_export_json,
+        progress_chart: ProgressChart | None = None,
+        export_json: ExportJson | None = None,
         already_sent: int = 0,
         on_sent: OnSent | None = None,
     ) -> None:
@@ -118,13 +107,13 @@ class TelegramOutput(OutputChannel):
         chat_id = int(recipient_id)
         if json_message.get("red_flag"):
             return
-        if json_message.get("progress_chart"):
+        if json_message.get("progress_chart") and self.progress_chart is not None:
             png = await asyncio.to_thread(self.progress_chart, chat_id)
             if png is None:  # nothing to draw yet; the text reply already says so
                 return
             await self._send(lambda: self.bot.send_photo(chat_id, photo=png,
                                                          filename=CHART_FILENAME))
-        elif json_message.get("export"):
+        elif json_message.get("export") and self.export_json is not None:
             data = await asyncio.to_thread(self.export_json, chat_id)
             await self._send(lambda: self.bot.send_document(chat_id, document=data,
                                                             filename=EXPORT_FILENAME))

@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-CONTENT = Path(__file__).resolve().parent.parent / "content"
-CHANNEL_TEXTS = CONTENT / "channel_texts.yml"
-CLINIC = CONTENT / "clinic.yml"
-
-
-@dataclass(frozen=True)
-class Command:
-    """A slash command and the Rasa message it stands for."""
-
-    name: str
-    payload: str
-    description: str
-    argument: str | None = None
-
-    def to_rasa(self, args: str) -> str:
-        """The intent payload; words after the command become the `argument` entity (JSON-escaped,
-        so quotes or braces typed by a client cannot break Rasa's `/intent{...}` syntax)."""
-        if self.argument and args:
-            return self.payload + json.dumps({self.argument: args})
-        return self.payload
+from bot.content.loader import channel_texts, clinic
+from bot.slash import Command, commands_from
 
 
 @dataclass(frozen=True)
@@ -49,14 +26,10 @@ class ChannelTexts:
     button_passed: str
 
     @classmethod
-    def load(cls, path: Path = CHANNEL_TEXTS, clinic_path: Path = CLINIC) -> ChannelTexts:
-        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-        clinic = yaml.safe_load(clinic_path.read_text(encoding="utf-8"))
-        contact = {key: clinic[key] for key in ("name", "phone", "email")}
-        commands = {
-            c["command"]: Command(c["command"], c["payload"], c["description"], c.get("argument"))
-            for c in data["commands"]
-        }
+    def load(cls) -> ChannelTexts:
+        data = channel_texts()
+        contact = {key: clinic()[key] for key in ("name", "phone", "email")}
+        commands = commands_from(c.dict() for c in data.commands)
         listing = "\n".join(f"/{c.name} – {c.description}" for c in commands.values())
         return cls(
             commands=commands,

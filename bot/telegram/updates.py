@@ -14,7 +14,7 @@ from typing import Any
 
 from telegram import Update
 
-from bot.telegram.texts import Command
+from bot.slash import Command, Slash, parse_slash
 
 MAX_TEXT_TO_RASA = 4000
 
@@ -90,21 +90,20 @@ def parse_update(update: Update, commands: Mapping[str, Command]) -> Inbound | N
         return Inbound(**base, kind=Kind.NON_TEXT)
     # Stripped first: Rasa strips too, and " /red_flag" must not reach it as an intent.
     text = message.text.strip()
-    if text.startswith("/"):
-        return _command(text, commands, base)
+    slash = parse_slash(text)
+    if slash is not None:
+        return _command(slash, commands, base)
     return Inbound(**base, kind=Kind.TEXT, text=text[:MAX_TEXT_TO_RASA],
                    truncated=len(text) > MAX_TEXT_TO_RASA)
 
 
-def _command(text: str, commands: Mapping[str, Command], base: dict[str, Any]) -> Inbound:
-    """`/name@BotName args`: a known command becomes its intent payload."""
-    head, *tail = text.split(maxsplit=1)
-    args = tail[0].strip() if tail else ""
-    name = head[1:].split("@", 1)[0].lower()
-    command = commands.get(name)
+def _command(slash: Slash, commands: Mapping[str, Command], base: dict[str, Any]) -> Inbound:
+    """A known command becomes its intent payload (whichever bot it names: a client's chat
+    with the coach is private)."""
+    command = commands.get(slash.name)
     if command is None:
         return Inbound(**base, kind=Kind.UNKNOWN_COMMAND)
     # A deep link t.me/<bot>?start=CODE arrives as "/start CODE".
-    invite = args.split()[0] if name == "start" and args else None
-    return Inbound(**base, kind=Kind.TEXT, text=command.to_rasa(args[:MAX_TEXT_TO_RASA]),
+    invite = slash.args.split()[0] if slash.name == "start" and slash.args else None
+    return Inbound(**base, kind=Kind.TEXT, text=command.to_rasa(slash.args[:MAX_TEXT_TO_RASA]),
                    invite_code=invite)

@@ -14,7 +14,12 @@ from rasa_sdk.types import DomainDict
 
 from actions.coaching import ActionHandlePain, ActionTodaysWorkout
 from actions.common import coach
-from actions.safety import ActionRecordRedFlag, ActionSafetyCheckNo
+from actions.safety import (
+    ActionRecordRedFlag,
+    ActionSafetyCheckNo,
+    reported_message,
+    score_logged_before_question,
+)
 from bot.service import messages, onset_question_needed
 from tests.actions.conftest import action_event, user_event
 
@@ -24,6 +29,31 @@ if TYPE_CHECKING:
 
 def stored(chat_id: int) -> dict[str, Any]:
     return dict(json.loads(coach().export_json(chat_id)))
+
+
+def asked_after_logging(*turns: tuple[str, str], answer: tuple[str, str] = ("/deny", "deny")
+                        ) -> list[dict[str, Any]]:
+    """The events Rasa stores when the pain form took a score, action_handle_pain logged it and
+    asked the safety question, and the client answered."""
+    events = [e for text, intent in turns for e in (action_event("action_listen"), user_event(text, intent))]
+    return [*events, action_event("pain_form"), action_event("action_handle_pain"),
+            action_event("utter_ask_safety_check"), action_event("action_listen"), user_event(*answer)]
+
+
+def test_a_score_from_an_earlier_message_is_not_this_reports(
+    make_tracker: MakeTracker,
+) -> None:
+    """A number in any earlier message fills the pain_score slot (here an onboarding answer):
+    after a red flag asked the question directly, the slot is not the report's score."""
+    events = [action_event("action_listen"), user_event("2", "inform"), action_event("onboarding_form"),
+              action_event("action_listen"), user_event("I fell on the ice and my wrist looks bent", "red_flag"),
+              action_event("utter_ask_safety_check"), action_event("action_listen"), user_event("/affirm", "affirm")]
+    tracker = make_tracker("/affirm", "affirm", slots={"pain_score": 2}, events=events)
+    assert not score_logged_before_question(tracker)
+    assert reported_message(tracker).pain_score is None
+    logged = make_tracker("/deny", "deny", slots={"pain_score": 8},
+                          events=asked_after_logging(("my knee hurts", "report_pain"), ("8", "inform")))
+    assert score_logged_before_question(logged) and reported_message(logged).pain_score == 8
 
 
 @pytest.mark.parametrize(
@@ -58,7 +88,7 @@ async def test_no_after_a_logged_score_gives_todays_gentle_plan(
         make_tracker("8", slots={"pain_score": 8, "body_part": "knee"},
                      turns=[("my knee is killing me", "report_pain")]), domain)
     answer = make_tracker("/deny", "deny", slots={"pain_score": 8, "body_part": "knee"},
-                          turns=[("my knee is killing me", "report_pain"), ("8", "inform")])
+                          events=asked_after_logging(("my knee is killing me", "report_pain"), ("8", "inform")))
     events = await ActionSafetyCheckNo().run(dispatcher, answer, domain)
     assert events == [SlotSet("pain_score", None), SlotSet("body_part", None)]
     [reply] = dispatcher.messages
@@ -111,7 +141,8 @@ async def test_yes_records_the_message_that_raised_the_question_and_the_pain_ale
     onboarded: int, make_tracker: MakeTracker, dispatcher: CollectingDispatcher, domain: DomainDict
 ) -> None:
     tracker = make_tracker("/affirm", "affirm", slots={"pain_score": 8, "body_part": "back"},
-                           turns=[("my back hurts", "report_pain"), ("pain 8/10", "inform")])
+                           events=asked_after_logging(("my back hurts", "report_pain"), ("pain 8/10", "inform"),
+                                                      answer=("/affirm", "affirm")))
     await ActionRecordRedFlag().run(dispatcher, tracker, domain)
     kinds = sorted((a["kind"], a["detail"]) for a in stored(onboarded)["coach_alerts"])
     assert kinds == [("pain_high", "pain 8/10"), ("red_flag", "my back hurts")]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.telegram.client import make_bot
+from bot.messaging.client import make_bot
 from tests.support.fake_telegram import FakeTelegram
 from tests.support.telegram_fixtures import fake, no_internet  # noqa: F401 (fixtures)
 

@@ -16,8 +16,8 @@ from bot.coach_desk.alerts import AlertDispatcher, notify_pending
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
+from bot.messaging.client import make_bot
 from bot.service import Coach
-from bot.telegram.client import make_bot
 from tests.coach_desk.conftest import COACH_CHAT
 from tests.coach_desk.seeding import check_in, enrol, local_days_before
 from tests.support.fake_telegram import FakeTelegram

@@ -77,7 +77,7 @@ async def test_the_stack_runs_the_loop_beside_the_servers_and_stops_it_cleanly(
         "COACH_CHAT_ID": str(COACH_CHAT)}))
     stack.start_coach_desk()
     try:
-        await asyncio.sleep(1.0)
+        await fake.wait_for("getMe", timeout=60)  # the loop is up (it checks the token first)
         Coach(engine).record_red_flag(RUTH, "sharp new pain in my back")  # e.g. the channel's send failed
         await fake.wait_for("sendMessage", chat_id=COACH_CHAT, timeout=60)
         assert "RED FLAG" in fake.texts_to(COACH_CHAT)[0]

@@ -23,7 +23,7 @@ from bot.coaching.models import (
 LIBRARY = default_library()
 LADDERS = LIBRARY.ladders
 PATTERNS = tuple(LADDERS)
-EQUIPMENT = ("chair", "band", "dumbbells", "step")
+EQUIPMENT = tuple(sorted(LIBRARY.equipment))
 SPINE_BANNED = frozenset({"loaded_flexion", "twisting", "impact", "floor_lift"})
 BODY_PARTS = (None, "knee", "left knee", "lower back", "shoulder", "ankle", "hip", "wrist", "toe")
 SESSION_KINDS = ("strength", "balance", "walk", "minimum", "gentle", "rest")

@@ -14,7 +14,7 @@ from bot.coaching.engine import (
     start_rungs,
     strength_weekdays,
 )
-from bot.coaching.library import CONTENT, default_rules, parse_library
+from bot.coaching.library import default_rules, parse_library
 from bot.coaching.models import (
     ExerciseResult,
     History,
@@ -24,6 +24,7 @@ from bot.coaching.models import (
     SessionRecord,
     SymptomReport,
 )
+from bot.content.loader import CONTENT_DIR as CONTENT
 
 HOME_GYM = frozenset({"chair", "band", "dumbbells", "step"})
 MONDAY = date(2025, 6, 2)  # June: no winter rules

@@ -9,8 +9,9 @@ import yaml
 
 from bot.coaching.engine import plan_today
 from bot.coaching.formatting import format_plan
-from bot.coaching.library import CONTENT, default_library, default_rules
+from bot.coaching.library import default_library, default_rules
 from bot.coaching.models import ExerciseResult, History, Profile, SessionRecord, SymptomReport
+from bot.content.loader import CONTENT_DIR as CONTENT
 
 DOMAIN = CONTENT.parent.parent / "domain"
 LIBRARY = default_library()

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bot.coaching.chart import progress_chart_png
 from bot.coaching.engine import plan_today
-from bot.coaching.formatting import LIMIT, dose_text, exercise_line, format_plan
+from bot.coaching.formatting import dose_text, exercise_line, format_plan
 from bot.coaching.models import (
     ExerciseResult,
     History,
@@ -20,6 +20,7 @@ from bot.coaching.models import (
     SymptomReport,
 )
 from bot.coaching.progress import summarize_progress
+from bot.content.loader import messages as content_messages
 
 WEDNESDAY = date(2025, 6, 11)
 
@@ -136,7 +137,7 @@ def test_a_long_plan_is_cut_at_the_reasons_and_points_to_why() -> None:
     plan = Plan(date(2025, 6, 2), "strength", tuple(planned() for _ in range(8)), reasons, 35,
                 {}, frozenset({"standard"}))
     text = format_plan(plan)
-    assert len(text) <= LIMIT
+    assert len(text) <= content_messages().plan.limit
     assert text.endswith('- Ask me "why" to see every reason.')
     assert text.count("1. Sit-to-stand") == 1 and "8. Sit-to-stand" in text
 

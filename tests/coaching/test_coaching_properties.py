@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.coaching.engine import plan_today, start_rungs
-from bot.coaching.formatting import LIMIT, format_plan
+from bot.coaching.formatting import format_plan
 from bot.coaching.library import SOURCES, default_rules
 from bot.coaching.models import (
     ExerciseResult,
@@ -34,6 +34,7 @@ from bot.coaching.models import (
     SessionRecord,
     SymptomReport,
 )
+from bot.content.loader import messages as content_messages
 
 
 def _settings(examples: int) -> settings:
@@ -126,7 +127,7 @@ def assert_safe_plan(
             assert why_not(ladder.rungs[skipped], profile, steady) is not None
 
     text = format_plan(plan)
-    assert len(text) <= LIMIT
+    assert len(text) <= content_messages().plan.limit
     assert not set(text) & set("*_`[]"), "plain text, no Markdown"
 
 

@@ -1,29 +1,29 @@
-"""The trained Rasa model, loaded once for the NLU tests (no server needed)."""
+"""The trained Rasa model's NLU for the conversation tests: parsed by the shared stack's Rasa
+server (tests.support.stacks), which has the model loaded already, through its HTTP API."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
-from bot.stack import MODEL
+from bot.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def parse() -> Iterator[Callable[[str], dict[str, Any]]]:
-    from rasa.core.agent import Agent
+def parse(telegram_stack: Stack) -> Iterator[Callable[[str], dict[str, Any]]]:
+    """What `Agent.parse_message` returns for a text (POST /model/parse answers the same)."""
+    with httpx.Client(base_url=telegram_stack.rasa_url, timeout=60,
+                      params={"token": telegram_stack.config.api_token}) as client:
 
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
-    agent = Agent.load(str(MODEL))
-    loop = asyncio.new_event_loop()
+        def _parse(text: str) -> dict[str, Any]:
+            response = client.post("/model/parse", json={"text": text})
+            response.raise_for_status()
+            return dict(response.json())
 
-    def _parse(text: str) -> dict[str, Any]:
-        return loop.run_until_complete(agent.parse_message(text))
-
-    yield _parse
-    loop.close()
+        yield _parse
 
 
 def label(result: dict[str, Any]) -> str:

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.stack import MODEL
+
+pytestmark = pytest.mark.slow  # `rasa test` loads the trained model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,29 +1,22 @@
-"""The real stack (action server + Rasa server + SQLite session database) for end-to-end tests."""
+"""End-to-end over the REST channel: the shared stack (tests.support.stacks), each test a new
+client with a fresh numeric chat id."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.chat import send
-from bot.stack import MODEL, Stack, StackConfig
+from bot.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
-    folder: Path = tmp_path_factory.mktemp("stack")
-    config = StackConfig(
-        database_url=f"sqlite:///{folder / 'bone_coach.db'}",
-        run_dir=folder,
-        api_token=secrets.token_hex(16),
-    )
-    with Stack(config) as running:
-        yield running
+def stack(telegram_stack: Stack) -> Stack:
+    """The shared stack (REST beside Telegram), HTTP API on behind `stack.config.api_token`."""
+    return telegram_stack
 
 
 Chat = Callable[[str], list[dict[str, Any]]]

@@ -25,9 +25,8 @@ import pytest
 import yaml
 
 from bot.chat import TerminalChat, button_keys, command_payload
-from bot.coaching.formatting import TITLES
 from bot.nlp import parsing
-from bot.service import PLAN_BUTTONS, SCREENING, _screening_question
+from bot.service import SCREENING, _screening_question, messages, plan_buttons
 from bot.settings import Settings
 from bot.stack import Stack
 from tests.e2e.conftest import Chat, texts
@@ -43,7 +42,7 @@ CONTEXT_INTENTS = {"affirm", "deny", "inform"}
 
 EFFORT_QUESTION = r"(?i)how hard did it feel"
 PAIN_QUESTION = r"(?i)pain.*0 to 10"
-PLAN = "(?m)^(" + "|".join(TITLES.values()) + ") — "  # a plan's first line
+PLAN = "(?m)^(" + "|".join(messages().plan.titles.values()) + ") — "  # a plan's first line
 
 
 # --- what the coach says, read from its files --------------------------------------------------
@@ -83,7 +82,7 @@ def domain_buttons() -> list[tuple[str, str, str]]:
 def content_buttons() -> list[tuple[str, str, str]]:
     """(where, title, payload) for the buttons actions and the scheduler send."""
     clarify = _yaml(CONTENT / "clarify.yml")
-    found = [("plan", title, payload) for title, payload in PLAN_BUTTONS]
+    found = [("plan", title, payload) for title, payload in plan_buttons()]
     found += [("reminder", b["title"], b["payload"]) for b in _yaml(CONTENT / "reminders.yml")["buttons"]]
     found += [("did you mean", b["title"], b["payload"]) for b in clarify["intents"].values()]
     found += [("did you mean", clarify["something_else"]["title"], clarify["something_else"]["payload"])]
@@ -370,7 +369,7 @@ def test_the_plan_buttons_and_footer(chat: Chat) -> None:
     onboard(chat)
     plan = chat("/ask_todays_workout")
     assert re.search(r"(?i)tap Done", texts(plan))
-    assert [b["title"] for b in plan[-1]["buttons"]] == [t for t, _ in PLAN_BUTTONS]
+    assert [b["title"] for b in plan[-1]["buttons"]] == [t for t, _ in plan_buttons()]
     assert re.search(PAIN_QUESTION, texts(chat("/report_pain")))
     assert re.search(r"(?i)thanks for telling me", texts(chat("pain 3/10")))
     assert re.search(EFFORT_QUESTION, texts(chat("it went well, I did the whole session")))
@@ -379,7 +378,7 @@ def test_the_plan_buttons_and_footer(chat: Chat) -> None:
 def test_the_too_hard_button_makes_the_plan_easier(chat: Chat) -> None:
     onboard(chat)
     chat("/ask_todays_workout")
-    too_hard = texts(chat(dict(PLAN_BUTTONS)["Too hard"]))
+    too_hard = texts(chat(dict(plan_buttons())["Too hard"]))
     assert re.search(r"(?i)shorter|easier|lighter", too_hard), too_hard
 
 

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from bot.chat import ERROR_REPLY, TerminalChat
+from bot.chat import TerminalChat
+from bot.content.loader import channel_texts
 from bot.settings import Settings
 from bot.stack import Stack
 from bot.telegram.texts import default_texts
@@ -33,7 +34,7 @@ def test_a_dead_action_server_gets_a_kind_error_then_the_conversation_continues(
     assert not down.buttons
     assert_no_stack_trace(down.texts)
     terminal.exchange(ASK)
-    assert capsys.readouterr().out == f"Coach: {ERROR_REPLY}\n\n"
+    assert capsys.readouterr().out == f"Coach: {channel_texts().error}\n\n"
     assert user_texts(stack, client.chat_id) == [ASK, ASK]  # both messages are kept
 
     stack.start_actions()

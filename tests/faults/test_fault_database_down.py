@@ -23,13 +23,13 @@ from sqlalchemy.engine import URL, Engine
 
 from bot.chat import send
 from bot.db.engine import ensure_schema, make_engine
-from bot.stack import MODEL, ROOT, Stack, StackConfig
+from bot.stack import ROOT, Stack, StackConfig
 from bot.telegram.texts import default_texts
 from tests.faults.conftest import assert_no_stack_trace, checkins, seed_profile, telegram_env
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegramThread
 from tests.support.tcp_proxy import TcpProxyThread
-from tests.telegram_e2e.conftest import TOKEN, TelegramUser, recorded_calls, user_texts
+from tests.support.telegram_stack import TOKEN, TelegramUser, recorded_calls, user_texts
 
 CHATS = (7_700_001, 7_700_002)
 ERROR_RESPONSE = yaml.safe_load((ROOT / "domain" / "responses.yml").read_text())[
@@ -64,10 +64,9 @@ def db_fake() -> Iterator[FakeTelegramThread]:
 
 
 @pytest.fixture(scope="module")
-def stack(fault_database: URL, proxy: TcpProxyThread, db_fake: FakeTelegramThread,
+def stack(trained_model: Path, fault_database: URL, proxy: TcpProxyThread, db_fake: FakeTelegramThread,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Both servers and the Telegram channel reach the session database through the proxy."""
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
     folder: Path = tmp_path_factory.mktemp("faults-database")
     proxied = fault_database.set(host="127.0.0.1", port=proxy.port)
     config = StackConfig(
@@ -150,7 +149,10 @@ def test_a_telegram_message_sent_while_the_database_is_down_is_kept_and_answered
     kept = default_texts().error_kept
     wait_until(lambda: kept in sent_texts(db_fake, user.chat_id))
     assert proxy.accepted > tries  # the channel did try its database
-    time.sleep(3)  # a few retries while the database stays down: still one apology, no reply
+    retried = proxy.accepted
+    # a few more retries while the database stays down (counted at the proxy, not slept): still
+    # one apology, no reply
+    wait_until(lambda: proxy.accepted >= retried + 3)
     assert sent_texts(db_fake, user.chat_id).count(kept) == 1
     assert checkins(direct_url, user.chat_id) == []
     assert both_running(stack)

@@ -2,7 +2,7 @@
 the client's timeout): the reply is retried and arrives, the conversation turn runs once, and
 nothing reaches the client twice.
 
-What bot/telegram/client.py promises: every failed send is retried (429 after its retry_after,
+What bot/messaging/client.py promises: every failed send is retried (429 after its retry_after,
 5xx and timeouts with back-off); a timed-out send may have reached Telegram, so that one case may
 show a message twice. Here the hung request is answered with an error after the client gave up,
 i.e. it did not reach the chat, so exactly one copy arrives."""
@@ -18,7 +18,7 @@ from bot.stack import Stack
 from tests.support.fake_telegram import FakeTelegramThread
 from tests.telegram_e2e.conftest import TelegramUser, recorded_calls, user_texts
 
-CLIENT_READ_TIMEOUT = 15.0  # bot.telegram.client.make_bot's default
+CLIENT_READ_TIMEOUT = 15.0  # bot.messaging.client.make_bot's default
 
 
 FAULTS = {

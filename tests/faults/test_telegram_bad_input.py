@@ -9,34 +9,33 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.stack import MODEL, Stack
+from bot.stack import Stack
 from bot.telegram.texts import default_texts
 from bot.telegram.updates import MAX_TEXT_TO_RASA
-from tests.faults.conftest import (
+from tests.support import fake_telegram as tg
+from tests.support.fake_telegram import FakeTelegramThread
+from tests.support.stacks import BAD_INPUT_CHATS
+from tests.support.telegram_stack import (
     SECRET_HEADER,
-    WEBHOOK_CHATS,
     WebhookUser,
     assert_no_stack_trace,
     client_count,
+    recorded_calls,
     seed_profile,
     stored,
-    webhook_stack,
+    user_texts,
 )
-from tests.support import fake_telegram as tg
-from tests.support.fake_telegram import FakeTelegramThread
-from tests.telegram_e2e.conftest import TOKEN, recorded_calls, user_texts
 
 TEXTS = default_texts()
 LONG = "my knees ache a little " * 435  # 10,005 characters
 MARKUP = "<b>busy</b> *bold* [link](http://x.example) `code` <a href='http://x.example'>x</a>"
-_chats = iter(WEBHOOK_CHATS)
+_chats = iter(BAD_INPUT_CHATS)
 _strangers = itertools.count(7_600_001)
 Stored = dict[str, Any]
 
@@ -105,18 +104,15 @@ ROWS: dict[str, Row] = {
 }
 
 
-@pytest.fixture(scope="module")
-def hook_fake() -> Iterator[FakeTelegramThread]:
-    with FakeTelegramThread(token=TOKEN) as server:
-        yield server
+@pytest.fixture
+def hook_fake(webhook_fake: FakeTelegramThread) -> FakeTelegramThread:
+    return webhook_fake
 
 
-@pytest.fixture(scope="module")
-def hook_stack(hook_fake: FakeTelegramThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
-    folder: Path = tmp_path_factory.mktemp("faults-bad-input")
-    with webhook_stack(folder, hook_fake, WEBHOOK_CHATS, api_token="bad-input-api-token") as running:
-        yield running
+@pytest.fixture
+def hook_stack(webhook_stack: Stack) -> Stack:
+    """The shared webhook stack (tests.support.stacks): this table breaks nothing."""
+    return webhook_stack
 
 
 @pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())

@@ -27,7 +27,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
 from bot.db.engine import make_engine
-from bot.telegram import TelegramInput, make_bot
+from bot.messaging.client import make_bot
+from bot.telegram import TelegramInput
 from bot.telegram.output import TelegramOutput
 from bot.telegram.store import ChannelStore
 from tests.telegram.harness import serve

@@ -6,8 +6,8 @@ from datetime import time
 
 import pytest
 
+from bot.coaching.library import home_equipment
 from bot.nlp.parsing import (
-    HOME_EQUIPMENT,
     ScoreOutOfRange,
     parse_body_part,
     parse_count,
@@ -204,7 +204,7 @@ def test_no_weekdays_in(text: str | None) -> None:
 )
 def test_parse_equipment(text: str, equipment: set[str]) -> None:
     assert parse_equipment(text) == frozenset(equipment)
-    assert parse_equipment(text) <= frozenset(HOME_EQUIPMENT)
+    assert parse_equipment(text) <= home_equipment()
 
 
 @pytest.mark.parametrize("text", BAD_INPUT)

@@ -18,6 +18,8 @@ from rasa.model_training import train_nlu
 
 from bot.nlp.build_pipeline import LABELS
 
+pytestmark = pytest.mark.slow  # trains and loads a (tiny) Rasa model
+
 NLU_DATA = """\
 version: "3.1"
 nlu:

@@ -139,3 +139,42 @@ def test_other_messages_are_untouched(guard: RedFlagGuard, text: str) -> None:
 def test_each_message_of_a_batch_is_judged_on_its_own(guard: RedFlagGuard) -> None:
     messages = guard.process([_classified("hello"), _classified("blacked out"), _classified("bye")])
     assert [m.get("intent")["name"] for m in messages] == ["greet", "red_flag", "greet"]
+
+
+USUAL_ACHE = "sciatica acting up again down the back of my leg, its my usual thing not anything new"
+
+
+def _red_flag_then(second: str, confidence: float) -> Message:
+    """DIET said red_flag; the next intent in its ranking has `confidence`."""
+    message = _classified(USUAL_ACHE, "red_flag", 0.5)
+    message.set("intent_ranking", [{"name": "red_flag", "confidence": 0.5},
+                                   {"name": second, "confidence": confidence}], add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(("second", "confidence", "left"), [
+    ("report_pain", 0.8, "report_pain"),
+    # A guess DIET was never sure of (here a reminders intent for sciatica) is not acted on.
+    ("resume_reminders", 0.31, "nlu_fallback"),
+])
+def test_a_dismissed_red_flag_leaves_the_next_intent_only_when_it_is_sure(
+    tmp_path: Path, second: str, confidence: float, left: str
+) -> None:
+    guard = RedFlagGuard.create({"fallback_threshold": 0.45}, LocalModelStorage(tmp_path),
+                                Resource("red_flag_guard"), ExecutionContext(GraphSchema({})))
+    [message] = guard.process([_red_flag_then(second, confidence)])
+    assert message.get("red_flag_guard")["decision"] == "dismiss"
+    assert message.get("intent")["name"] == left
+    assert all(e["name"] != "red_flag" for e in message.get("intent_ranking"))
+
+
+@pytest.mark.parametrize(("text", "flagged"), [
+    ("my back is sore, nothing awful but I notice it, like a 3", False),
+    ("no sharp pain in my back, just stiff from the car ride", False),
+    ("sudden awful pain in my back when I bent down", True),
+    ("my back is awful since this morning, I can hardly stand", True),
+])
+def test_a_denied_severe_word_about_the_back_is_not_a_red_flag(guard: RedFlagGuard, text: str,
+                                                              flagged: bool) -> None:
+    [message] = guard.process([_classified(text, "report_pain", 0.9)])
+    assert (message.get("intent")["name"] == "red_flag") is flagged, message.get("red_flag_guard")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from bench.scale_out import replicas, scratch_database
 from bot.db.engine import make_engine
 from bot.lock_store import AtomicRedisLockStore
-from bot.stack import MODEL, Stack
+from bot.stack import Stack
 
 
 @pytest.fixture(scope="session")
@@ -59,12 +60,13 @@ def scale_engine(scale_database: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def replica_stacks(
+    trained_model: Path,
     redis_server: dict[str, Any],
     key_prefix: str,
     scale_database: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[list[Stack]]:
-    """One action server and two Rasa servers on endpoints.prod.yml."""
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
+    """One action server and two Rasa servers on endpoints.prod.yml (their own stack: another
+    configuration, PostgreSQL and Redis)."""
     with replicas(scale_database, tmp_path_factory.mktemp("replicas"), redis_server, key_prefix) as stacks:
         yield stacks

@@ -14,6 +14,7 @@ from rasa.core.lock_store import LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.lock_store import AtomicRedisLockStore
+from tests.support.waiting import wait_until
 
 THREADS = 32
 
@@ -135,15 +136,22 @@ def test_an_expired_ticket_stops_blocking_and_an_abandoned_lock_vanishes(
     conv = conversation()
     store = make_store()
     crashed = store.issue_ticket(conv, lock_lifetime=0.3)  # its replica never finishes it
-    waiting = store.issue_ticket(conv, lock_lifetime=0.6)
+    # Long enough to outlive the crashed one by far, even on a loaded machine (polled, not slept).
+    waiting = store.issue_ticket(conv, lock_lifetime=3.0)
     assert store.get_lock(conv).is_locked(waiting)
-    time.sleep(0.4)
-    store.update_lock(conv)
+
+    def crashed_ticket_gone() -> bool:
+        store.update_lock(conv)
+        lock = store.get_lock(conv)
+        return lock is None or crashed not in [t.number for t in lock.tickets]
+
+    wait_until(crashed_ticket_gone, timeout=2.5, what="the crashed ticket expired", interval=0.02)
     lock = store.get_lock(conv)
     assert [t.number for t in lock.tickets] == [waiting] and not lock.is_locked(waiting)
     assert crashed != waiting
-    time.sleep(0.4)  # the waiting one is abandoned too: Redis expires the whole lock
-    assert redis_client.exists(f"{key_prefix}:ticketlock:{conv}") == 0
+    # the waiting one is abandoned too: Redis expires the whole lock
+    wait_until(lambda: redis_client.exists(f"{key_prefix}:ticketlock:{conv}") == 0, timeout=30,
+               what="the abandoned lock expired")
     assert store.get_lock(conv) is None
 
 

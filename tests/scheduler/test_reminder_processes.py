@@ -44,6 +44,10 @@ def delivered(fake: FakeTelegramThread) -> int:
     return sum(sends_per_chat(list(fake.fake.calls)).values())
 
 
+def recorded_sent(engine: Engine) -> int:
+    return sum(r.status == "sent" for r in reminders(engine))
+
+
 def stop(proc: subprocess.Popen[bytes], log: Path) -> str:
     """SIGTERM, as a supervisor stops it: it must exit 0 within a few seconds; returns its log."""
     proc.send_signal(signal.SIGTERM)
@@ -67,7 +71,7 @@ def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly
             # process is killed there, with answered sends recorded and the rest of its batch unsent.
             fake.fail_next("sendMessage", workers, hang=60)
             wait_until(lambda: sum(c.status == 0 for c in list(fake.fake.calls)) >= workers, 30, "hung sends")
-            time.sleep(0.5)
+            wait_until(lambda: recorded_sent(db_engine) == delivered(fake), 30, "accepted sends recorded")
         finally:
             first.kill()
             first.wait()
@@ -79,7 +83,9 @@ def test_a_scheduler_killed_mid_batch_then_restarted_sends_each_reminder_exactly
 
         second = scheduler_process(db_engine, fake, tmp_path / "second.log", *FAST)
         wait_until(lambda: delivered(fake) >= CLIENTS, 120, "all reminders", (second,))
-        time.sleep(5)  # longer than a lease plus a poll: a reminder sent twice would show up now
+        # Once every row is "sent" no claim is left to take over, so no reminder can go out again:
+        # the count after the stop is final (no fixed wait of a lease plus a poll).
+        wait_until(lambda: recorded_sent(db_engine) == CLIENTS, 60, "every reminder recorded as sent")
         log = stop(second, tmp_path / "second.log")
         assert sends_per_chat(list(fake.fake.calls)) == {chat: 1 for chat in chats}
 
@@ -96,7 +102,7 @@ def test_two_schedulers_at_once_send_each_reminder_exactly_once(db_engine: Engin
         procs = tuple(scheduler_process(db_engine, fake, log, *SIDE_BY_SIDE) for log in logs)
         try:
             wait_until(lambda: delivered(fake) >= CLIENTS, 120, "all reminders", procs)
-            time.sleep(3)
+            wait_until(lambda: recorded_sent(db_engine) == CLIENTS, 60, "every reminder recorded as sent")
         finally:
             outputs = [stop(proc, log) for proc, log in zip(procs, logs, strict=True)]
         assert sends_per_chat(list(fake.fake.calls)) == {chat: 1 for chat in chats}

@@ -14,7 +14,7 @@ import pytest
 
 from bot.chat import send
 from bot.db.engine import ensure_schema, make_engine
-from bot.stack import MODEL, Stack, StackConfig
+from bot.stack import Stack, StackConfig
 
 API_ROUTES = [
     ("POST", "/model/parse", {"text": "hello"}),
@@ -30,9 +30,9 @@ API_ROUTES = [
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The stack as `bin/run` starts it without Telegram: no api_token, REST channel only."""
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
+def stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack as `bin/run` starts it without Telegram: no api_token, REST channel only (its
+    own: the shared stacks have the HTTP API on)."""
     folder: Path = tmp_path_factory.mktemp("security-default")
     database_url = f"sqlite:///{folder / 'bone_coach.db'}"
     engine = make_engine(database_url)

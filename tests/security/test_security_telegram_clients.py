@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.stack import MODEL, Stack
-from tests.faults.conftest import WebhookUser, assert_no_stack_trace, seed_profile, stored, webhook_stack
+from bot.stack import Stack
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegramThread
-from tests.telegram_e2e.conftest import TOKEN, recorded_calls
+from tests.support.stacks import SECURITY_CHATS, WEBHOOK_API_TOKEN
+from tests.support.telegram_stack import (
+    TOKEN,
+    WebhookUser,
+    assert_no_stack_trace,
+    recorded_calls,
+    seed_profile,
+    stored,
+)
 
-API_TOKEN = "sec-api-token-5f0c9e2a7b1d4c3e"
-ALICE, BOB, CAROL = 7_800_001, 7_800_002, 7_800_003
+API_TOKEN = WEBHOOK_API_TOKEN
+ALICE, BOB, CAROL = SECURITY_CHATS
 HEALTH_DETAILS = {
     "my left knee hurts, about a 6 out of 10": "left knee",
     "I slipped by the mailbox and heard a crack in my wrist": "mailbox",
@@ -28,18 +33,15 @@ HEALTH_DETAILS = {
 }
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTelegramThread]:
-    with FakeTelegramThread(token=TOKEN) as server:
-        yield server
+@pytest.fixture
+def fake(webhook_fake: FakeTelegramThread) -> FakeTelegramThread:
+    return webhook_fake
 
 
-@pytest.fixture(scope="module")
-def stack(fake: FakeTelegramThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    assert MODEL.exists(), "no trained model: run bin/test (it trains when data changed)"
-    folder: Path = tmp_path_factory.mktemp("security-telegram")
-    with webhook_stack(folder, fake, (ALICE, BOB, CAROL), api_token=API_TOKEN) as running:
-        yield running
+@pytest.fixture
+def stack(webhook_stack: Stack) -> Stack:
+    """The shared webhook stack (tests.support.stacks), HTTP API on behind API_TOKEN."""
+    return webhook_stack
 
 
 def tracker(stack: Stack, chat_id: int) -> dict[str, Any]:

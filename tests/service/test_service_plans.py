@@ -10,11 +10,10 @@ from dataclasses import replace
 from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING
 
-from bot.coaching.formatting import TITLES
 from bot.coaching.library import default_library, default_rules
 from bot.db import repo
 from bot.db.engine import unit_of_work
-from bot.service import PLAN_BUTTONS, Coach, ProfileAnswers, messages
+from bot.service import Coach, ProfileAnswers, messages, plan_buttons
 
 if TYPE_CHECKING:
     from tests.service.conftest import Clock, Peek
@@ -80,7 +79,7 @@ def test_a_strength_weekday_gets_exercises_and_the_other_days_balance_or_walking
     monday = coach.todays_plan(ruth)
     assert monday.text.startswith("Strength day — Monday 2 June\n1. ")
     assert monday.text.endswith(messages()["plan_footer"])
-    assert monday.buttons == PLAN_BUTTONS
+    assert monday.buttons == plan_buttons()
     plan = peek.plan(ruth, MONDAY)
     assert plan["kind"] == "strength"
     assert len(plan["exercises"]) >= 6 and patterns(plan) & STRENGTH_PATTERNS
@@ -88,7 +87,7 @@ def test_a_strength_weekday_gets_exercises_and_the_other_days_balance_or_walking
     clock.advance(days=1)
     tuesday = coach.todays_plan(ruth)
     assert tuesday.text.startswith("Balance day — Tuesday 3 June\n1. ")
-    assert tuesday.buttons == PLAN_BUTTONS
+    assert tuesday.buttons == plan_buttons()
     plan = peek.plan(ruth, TUESDAY)
     assert plan["kind"] == "balance" and plan["exercises"]
     assert not patterns(plan) & STRENGTH_PATTERNS
@@ -294,7 +293,7 @@ def test_a_red_flag_stops_every_plan_until_a_coach_clears_it(coach: Coach, clock
     for days_on, title in ((0, "Monday 2 June"), (3, "Thursday 5 June"), (4, "Monday 9 June")):
         clock.advance(days=days_on)
         reply = coach.todays_plan(ruth)
-        assert reply.text.startswith(f"{TITLES['stop']} — {title}\n\nWhy today looks like this:")
+        assert reply.text.startswith(f"{messages().plan.titles['stop']} — {title}\n\nWhy today looks like this:")
         assert reply.buttons == ()
         stored = peek.plan(ruth, clock.now.date())
         assert (stored["kind"], stored["exercises"]) == ("stop", [])
@@ -302,7 +301,7 @@ def test_a_red_flag_stops_every_plan_until_a_coach_clears_it(coach: Coach, clock
         assert repo.clear_red_flags(s, repo.get_client(s, ruth), "Coach Ann", clock.now) == 1
     resumed = coach.todays_plan(ruth)  # the same day, once cleared
     assert resumed.text.startswith("Strength day — Monday 9 June")
-    assert resumed.buttons == PLAN_BUTTONS
+    assert resumed.buttons == plan_buttons()
     clock.advance(days=1)
     assert coach.todays_plan(ruth).text.startswith("Walking day — Tuesday 10 June")
 
@@ -385,3 +384,21 @@ def test_reminder_time_and_pause_persist(coach: Coach, ruth: int) -> None:
     with unit_of_work(coach.engine) as s:
         client = repo.get_client(s, ruth)
         assert (client.profile.reminder_time, client.reminders_paused) == (time(7, 0), False)
+
+
+def test_why_lists_every_reason_of_todays_plan_with_its_source(coach: Coach, ruth: int) -> None:
+    """The plan message shows the first reasons and promises all of them on "why"."""
+    coach.report_pain(ruth, 6, "knee", "my knee hurts, a 6")
+    shown = coach.todays_plan(ruth).text.split(messages()["plan"]["why"])[1]
+    shown_reasons = [line for line in shown.splitlines()
+                     if line.startswith("- ") and line != messages()["plan"]["more"]]
+    header, *why = coach.explain_today(ruth).text.splitlines()
+    assert header == messages()["plan"]["why"]
+    assert all(line.startswith("- ") and line.endswith(")") for line in why)  # each cites its source
+    assert [line.rsplit(" (", 1)[0] for line in why[: len(shown_reasons)]] == shown_reasons
+    assert any("knee" in line for line in why)
+    assert coach.explain_today(ruth) == coach.explain_today(ruth)  # the stored plan, not a new one
+
+
+def test_why_without_a_profile_offers_onboarding(coach: Coach) -> None:
+    assert coach.explain_today(CHAT).text == messages()["not_onboarded"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 import yaml
 
-from bot.coaching.library import CONTENT
+from bot.content.loader import CONTENT_DIR as CONTENT
 from bot.db import repo
 from bot.db.engine import unit_of_work
 from bot.service import SCREENING, Coach, ProfileAnswers, messages

@@ -407,6 +407,7 @@ class FakeTelegram:
         params, files = await _read_params(request)
         call = Call(method, params, files, time.monotonic(), status=0)  # 0: in progress
         self.calls.append(call)
+        self._notify()  # waiters may wait for a request to arrive (a long poll held open)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")

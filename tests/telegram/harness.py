@@ -14,7 +14,9 @@ from rasa.shared.core.domain import Domain
 from sanic import Sanic
 from sqlalchemy.engine import Engine
 
-from bot.telegram import TelegramInput, make_bot
+from bot.coach_desk.desk import CoachDesk
+from bot.messaging.client import make_bot
+from bot.telegram import TelegramInput
 from tests.support.fake_telegram import FakeTelegram, free_port
 
 # Several Sanic apps start in one test process: Sanic's test mode lets it recompile its request
@@ -56,11 +58,16 @@ class TinyBot:
         return [m.text for m in self.messages]
 
 
-def make_channel(fake: FakeTelegram, engine: Engine, **options: Any) -> TelegramInput:
-    """The channel with a real Bot on the fake server, short timeouts and back-off for tests."""
+def make_channel(
+    fake: FakeTelegram, engine: Engine, coach_chat_id: int | None = None, **options: Any
+) -> TelegramInput:
+    """The channel with a real Bot on the fake server, short timeouts and back-off for tests;
+    with `coach_chat_id`, the coach desk for that chat (as from_credentials gives it)."""
     bot = make_bot(fake.token, fake.base_url, read_timeout=1.0, base_delay=0.05)
     options.setdefault("poll_timeout", 1)
     options.setdefault("poll_retry_delay", 0.05)
+    if coach_chat_id is not None:
+        options["coach_desk"] = CoachDesk(engine, bot, coach_chat_id)
     return TelegramInput(bot, engine, **options)
 
 

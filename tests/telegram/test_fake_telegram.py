@@ -33,8 +33,8 @@ async def test_get_updates_confirms_below_the_offset_and_long_polls(fake: FakeTe
         assert [u.message.text for u in await bot.get_updates(offset=offset)] == ["two"]
 
         poll = asyncio.create_task(bot.get_updates(offset=offset + 1, timeout=5))
-        await asyncio.sleep(0.2)
-        assert not poll.done()
+        await fake.wait_until(lambda: len([c for c in fake.calls if c.method == "getUpdates"]) == 4)
+        assert not poll.done()  # the fake holds it
         fake.queue_update(tg.text_message(1, "three"))
         assert [u.message.text for u in await asyncio.wait_for(poll, 2)] == ["three"]
 
@@ -43,7 +43,7 @@ async def test_a_newer_get_updates_terminates_the_older_one(fake: FakeTelegram) 
     async with telegram.Bot(fake.token, base_url=fake.base_url) as a, \
             telegram.Bot(fake.token, base_url=fake.base_url) as b:
         older = asyncio.create_task(a.get_updates(timeout=5))
-        await asyncio.sleep(0.2)
+        await fake.wait_until(lambda: any(c.method == "getUpdates" for c in fake.calls))
         newer = asyncio.create_task(b.get_updates(timeout=1))
         with pytest.raises(Conflict):
             await older

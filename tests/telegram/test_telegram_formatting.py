@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.telegram.formatting import (
+from bot.messaging.formatting import (
     MAX_MESSAGE_LENGTH,
     callback_data,
     inline_keyboard,

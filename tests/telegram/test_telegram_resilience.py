@@ -10,7 +10,8 @@ import telegram
 from sqlalchemy.engine import Engine
 from telegram.error import NetworkError, RetryAfter
 
-from bot.telegram import TelegramInput, TelegramOutput, make_bot
+from bot.messaging.client import make_bot
+from bot.telegram import TelegramInput, TelegramOutput
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegram
 from tests.telegram.harness import CLIENT, TinyBot, make_channel, serve

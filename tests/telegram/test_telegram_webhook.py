@@ -11,7 +11,8 @@ import pytest
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.engine import Engine
 
-from bot.telegram import TelegramInput, make_bot
+from bot.messaging.client import make_bot
+from bot.telegram import TelegramInput
 from bot.telegram.texts import default_texts
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegram, free_port

@@ -1,0 +1,183 @@
+"""Does the spelling corrector pay for itself? The model with and without it, on every held-out
+set, and what it costs per parse (issue 11 item 8).
+
+    .venv/bin/python -m bench.spelling_eval [--out /tmp/spell_models]
+
+Trains (niced, one at a time, into --out, never into models/) a model whose pipeline is
+config.yml with bot.nlp.spelling.SpellingCorrector after the SpacyTokenizer; the model without
+it is models/bone-coach.tar.gz when that was trained on today's inputs, else it is trained too.
+Both are trained from one snapshot of config.yml, data/ and domain/, so a concurrent edit cannot
+tilt the comparison. Prints a table; writes nothing in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+from bench.nlu_eval import SETS, evaluate
+from bench.run import percentile
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "models" / "bone-coach.tar.gz"
+COMPONENT = "bot.nlp.spelling.SpellingCorrector"
+RASA = str(Path(sys.executable).parent / "rasa")
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+       "PYTHONHASHSEED": "0"}
+
+
+def inputs_hash(data_root: Path) -> str:
+    """The hash bin/setup.sh keeps in models/.inputs_hash (config, data, domain, spaCy build)."""
+    files = [data_root / "config.yml",
+             *sorted((data_root / "data").rglob("*.yml"), key=lambda p: str(p.relative_to(data_root))),
+             *sorted((data_root / "domain").rglob("*.yml"), key=lambda p: str(p.relative_to(data_root))),
+             ROOT / "bot" / "content" / "entity_patterns.yml", ROOT / "bot" / "nlp" / "build_pipeline.py"]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
+
+
+def config_with_corrector(snapshot: Path, path: Path) -> Path:
+    """The snapshot's config.yml with the corrector right after the SpacyTokenizer."""
+    config = yaml.safe_load((snapshot / "config.yml").read_text())
+    names = [step["name"] for step in config["pipeline"]]
+    config["pipeline"].insert(names.index("SpacyTokenizer") + 1, {"name": COMPONENT})
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def train(config: Path, snapshot: Path, out: Path, name: str) -> tuple[Path, float]:
+    """`rasa train` at nice 10 from the repository root (the spaCy path in config is relative)."""
+    started = time.perf_counter()
+    subprocess.run(
+        ["nice", "-n", "10", RASA, "train", "--config", str(config), "--domain",
+         str(snapshot / "domain"), "--data", str(snapshot / "data"), "--out", str(out),
+         "--fixed-model-name", name, "--quiet"],
+        cwd=ROOT, env={**ENV, "RASA_CACHE_DIRECTORY": str(out / "cache")}, check=True,
+    )
+    return out / f"{name}.tar.gz", time.perf_counter() - started
+
+
+def test_texts() -> list[str]:
+    return [str(m.get("text")) for path in SETS.values() for m in load_data(str(path)).intent_examples]
+
+
+def parse_latencies(agents: dict[str, Any], texts: list[str], warm_up: int = 20) -> dict[str, list[float]]:
+    """Milliseconds per Agent.parse_message, the models taking turns so machine load hits both."""
+    loop = asyncio.new_event_loop()
+    for agent in agents.values():
+        for text in texts[:warm_up]:
+            loop.run_until_complete(agent.parse_message(text))
+    timings: dict[str, list[float]] = {name: [] for name in agents}
+    for text in texts:
+        for name, agent in agents.items():
+            started = time.perf_counter()
+            loop.run_until_complete(agent.parse_message(text))
+            timings[name].append((time.perf_counter() - started) * 1000)
+    loop.close()
+    return timings
+
+
+def stored_vocabulary(model: Path) -> list[str]:
+    with tarfile.open(model) as archive:
+        member = next(m for m in archive.getmembers() if m.name.endswith("/vocabulary.json"))
+        handle = archive.extractfile(member)
+        assert handle is not None
+        return list(json.load(handle))
+
+
+def corrections(model: Path, texts: list[str]) -> tuple[dict[str, int], list[float]]:
+    """How often the trained corrector changes a word, and its own cost per message (cold cache)."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.constants import SPACY_DOCS
+    from rasa.nlu.tokenizers.spacy_tokenizer import SpacyTokenizer
+    from rasa.nlu.utils.spacy_utils import SpacyNLP
+    from rasa.shared.nlu.constants import TEXT
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.spelling import SpellingCorrector
+
+    config = yaml.safe_load((model.parent / "inputs" / "config.yml").read_text())
+    spacy_model = SpacyNLP.load_model(str(ROOT / config["pipeline"][0]["model"]))
+    tokenizer = SpacyTokenizer(SpacyTokenizer.get_default_config())
+    corrector = SpellingCorrector(SpellingCorrector.get_default_config(),
+                                  LocalModelStorage(model.parent / "scratch"), Resource("spelling"),
+                                  stored_vocabulary(model))
+    counts = {"messages": 0, "words": 0}
+    costs = []
+    for text in texts:
+        message = Message(data={TEXT: text})
+        message.set(SPACY_DOCS[TEXT], spacy_model.model(text))
+        tokenizer.process([message])
+        started = time.perf_counter()
+        changes = corrector.correct_message(message, spacy_model)
+        costs.append((time.perf_counter() - started) * 1000)
+        counts["messages"] += bool(changes)
+        counts["words"] += len(changes)
+    return counts, costs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/spell_models"))
+    parser.add_argument("--latency-messages", type=int, default=300)
+    args = parser.parse_args(argv)
+    out: Path = args.out
+    snapshot = out / "inputs"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    for folder in ("data", "domain"):
+        shutil.copytree(ROOT / folder, snapshot / folder)
+    shutil.copy(ROOT / "config.yml", snapshot / "config.yml")
+
+    trained = (ROOT / "models" / ".inputs_hash").read_text().strip() if BASELINE.exists() else ""
+    if trained == inputs_hash(snapshot):
+        without, without_seconds = BASELINE, float((ROOT / "models" / ".train_seconds").read_text())
+        print(f"without: {BASELINE} (trained on these inputs)")
+    else:
+        without, without_seconds = train(snapshot / "config.yml", snapshot, out, "without-spelling")
+    with_model, with_seconds = train(config_with_corrector(snapshot, out / "config_spelling.yml"),
+                                     snapshot, out, "with-spelling")
+
+    from rasa.core.agent import Agent
+
+    agents = {"without": Agent.load(str(without)), "with": Agent.load(str(with_model))}
+    quality = {name: evaluate(agent) for name, agent in agents.items()}
+    texts = test_texts()
+    timings = parse_latencies(agents, texts[: args.latency_messages])
+    counts, costs = corrections(with_model, texts)
+
+    print("| set | model | accuracy | macro-F1 | red-flag recall | right | clarifying | wrong |")
+    print("|---|---|---|---|---|---|---|---|")
+    for set_name in SETS:
+        for name in agents:
+            r = quality[name][set_name]
+            print(f"| {set_name} ({int(r['examples'])}) | {name} | {r['accuracy']:.3f} | "
+                  f"{r['macro_f1']:.3f} | {r['red_flag_recall']:.3f} | {r['right']:.1%} | "
+                  f"{r['clarify']:.1%} | {r['wrong']:.1%} |")
+    print()
+    print("| model | parse p50 ms | parse p95 ms | training s |")
+    print("|---|---|---|---|")
+    for name, seconds in (("without", without_seconds), ("with", with_seconds)):
+        print(f"| {name} | {percentile(timings[name], 50):.1f} | {percentile(timings[name], 95):.1f} | "
+              f"{seconds:.0f} |")
+    print()
+    print(f"corrector alone over {len(texts)} test messages (cold cache): "
+          f"p50 {percentile(costs, 50):.3f} ms, p95 {percentile(costs, 95):.3f} ms, "
+          f"max {max(costs):.1f} ms; {counts['words']} words corrected in {counts['messages']} messages")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
