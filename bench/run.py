@@ -66,7 +66,7 @@ def train_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
         subprocess.run(
-            [RASA, "train", "--config", "config.yml", "--domain", "domain", "--data", "data",
+            [RASA, "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
              "--out", out, "--quiet"],
             cwd=ROOT, env={**ENV, "RASA_CACHE_DIRECTORY": str(Path(out) / "cache")},
             check=True, capture_output=True,

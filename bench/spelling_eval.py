@@ -3,25 +3,25 @@ set, and what it costs per parse (issue 11 item 8).
 
     .venv/bin/python -m bench.spelling_eval [--out /tmp/spell_models]
 
-Trains (niced, one at a time, into --out, never into models/) a model whose pipeline is
-config.yml with bot.nlp.spelling.SpellingCorrector after the SpacyTokenizer; the model without
-it is models/bone-coach.tar.gz when that was trained on today's inputs, else it is trained too.
-Both are trained from one snapshot of config.yml, data/ and domain/, so a concurrent edit cannot
-tilt the comparison. Prints a table; writes nothing in the repository.
+Trains two models (niced, one at a time, into --out, never into models/): config.yml as it is
+(bot.nlp.spelling.SpellingCorrector after the SpacyTokenizer) and config.yml without it. Both
+are trained from one snapshot of config.yml, data/ and domain.yml, so a concurrent edit cannot
+tilt the comparison. Prints the tables and writes them to BENCHMARKS.md (--no-write: print only).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -29,30 +29,23 @@ import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from bench.nlu_eval import SETS, evaluate
+from bench.report import write_section
 from bench.run import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT / "models" / "bone-coach.tar.gz"
 COMPONENT = "bot.nlp.spelling.SpellingCorrector"
 RASA = str(Path(sys.executable).parent / "rasa")
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
        "PYTHONHASHSEED": "0"}
 
 
-def inputs_hash(data_root: Path) -> str:
-    """The hash bin/setup.sh keeps in models/.inputs_hash (config, data, domain, spaCy build)."""
-    files = [data_root / "config.yml",
-             *sorted((data_root / "data").rglob("*.yml"), key=lambda p: str(p.relative_to(data_root))),
-             *sorted((data_root / "domain").rglob("*.yml"), key=lambda p: str(p.relative_to(data_root))),
-             ROOT / "bot" / "content" / "entity_patterns.yml", ROOT / "bot" / "nlp" / "build_pipeline.py"]
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
-
-
-def config_with_corrector(snapshot: Path, path: Path) -> Path:
-    """The snapshot's config.yml with the corrector right after the SpacyTokenizer."""
+def config_variant(snapshot: Path, path: Path, corrector: bool) -> Path:
+    """The snapshot's config.yml with the corrector right after the SpacyTokenizer, or without."""
     config = yaml.safe_load((snapshot / "config.yml").read_text())
-    names = [step["name"] for step in config["pipeline"]]
-    config["pipeline"].insert(names.index("SpacyTokenizer") + 1, {"name": COMPONENT})
+    config["pipeline"] = [step for step in config["pipeline"] if step["name"] != COMPONENT]
+    if corrector:
+        names = [step["name"] for step in config["pipeline"]]
+        config["pipeline"].insert(names.index("SpacyTokenizer") + 1, {"name": COMPONENT})
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
 
@@ -62,7 +55,7 @@ def train(config: Path, snapshot: Path, out: Path, name: str) -> tuple[Path, flo
     started = time.perf_counter()
     subprocess.run(
         ["nice", "-n", "10", RASA, "train", "--config", str(config), "--domain",
-         str(snapshot / "domain"), "--data", str(snapshot / "data"), "--out", str(out),
+         str(snapshot / "domain.yml"), "--data", str(snapshot / "data"), "--out", str(out),
          "--fixed-model-name", name, "--quiet"],
         cwd=ROOT, env={**ENV, "RASA_CACHE_DIRECTORY": str(out / "cache")}, check=True,
     )
@@ -133,21 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/spell_models"))
     parser.add_argument("--latency-messages", type=int, default=300)
+    parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     out: Path = args.out
     snapshot = out / "inputs"
     shutil.rmtree(snapshot, ignore_errors=True)
-    for folder in ("data", "domain"):
-        shutil.copytree(ROOT / folder, snapshot / folder)
-    shutil.copy(ROOT / "config.yml", snapshot / "config.yml")
-
-    trained = (ROOT / "models" / ".inputs_hash").read_text().strip() if BASELINE.exists() else ""
-    if trained == inputs_hash(snapshot):
-        without, without_seconds = BASELINE, float((ROOT / "models" / ".train_seconds").read_text())
-        print(f"without: {BASELINE} (trained on these inputs)")
-    else:
-        without, without_seconds = train(snapshot / "config.yml", snapshot, out, "without-spelling")
-    with_model, with_seconds = train(config_with_corrector(snapshot, out / "config_spelling.yml"),
+    shutil.copytree(ROOT / "data", snapshot / "data")
+    for name in ("domain.yml", "config.yml"):
+        shutil.copy(ROOT / name, snapshot / name)
+    without, without_seconds = train(config_variant(snapshot, out / "config_plain.yml", False),
+                                     snapshot, out, "without-spelling")
+    with_model, with_seconds = train(config_variant(snapshot, out / "config_spelling.yml", True),
                                      snapshot, out, "with-spelling")
 
     from rasa.core.agent import Agent
@@ -158,24 +147,26 @@ def main(argv: list[str] | None = None) -> int:
     timings = parse_latencies(agents, texts[: args.latency_messages])
     counts, costs = corrections(with_model, texts)
 
-    print("| set | model | accuracy | macro-F1 | red-flag recall | right | clarifying | wrong |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = ["| set | model | accuracy | macro-F1 | red-flag recall | right | clarifying | wrong |",
+             "|---|---|---|---|---|---|---|---|"]
     for set_name in SETS:
         for name in agents:
             r = quality[name][set_name]
-            print(f"| {set_name} ({int(r['examples'])}) | {name} | {r['accuracy']:.3f} | "
-                  f"{r['macro_f1']:.3f} | {r['red_flag_recall']:.3f} | {r['right']:.1%} | "
-                  f"{r['clarify']:.1%} | {r['wrong']:.1%} |")
-    print()
-    print("| model | parse p50 ms | parse p95 ms | training s |")
-    print("|---|---|---|---|")
+            lines.append(f"| {set_name} ({int(r['examples'])}) | {name} | {r['accuracy']:.3f} | "
+                         f"{r['macro_f1']:.3f} | {r['red_flag_recall']:.3f} | {r['right']:.1%} | "
+                         f"{r['clarify']:.1%} | {r['wrong']:.1%} |")
+    lines += ["", "| model | parse p50 ms | parse p95 ms | training s |", "|---|---|---|---|"]
     for name, seconds in (("without", without_seconds), ("with", with_seconds)):
-        print(f"| {name} | {percentile(timings[name], 50):.1f} | {percentile(timings[name], 95):.1f} | "
-              f"{seconds:.0f} |")
-    print()
-    print(f"corrector alone over {len(texts)} test messages (cold cache): "
-          f"p50 {percentile(costs, 50):.3f} ms, p95 {percentile(costs, 95):.3f} ms, "
-          f"max {max(costs):.1f} ms; {counts['words']} words corrected in {counts['messages']} messages")
+        lines.append(f"| {name} | {percentile(timings[name], 50):.1f} | {percentile(timings[name], 95):.1f} | "
+                     f"{seconds:.0f} |")
+    lines += ["", f"Corrector alone over {len(texts)} test messages (cold cache): "
+              f"p50 {percentile(costs, 50):.3f} ms, p95 {percentile(costs, 95):.3f} ms, "
+              f"max {max(costs):.1f} ms; {counts['words']} words corrected in {counts['messages']} messages.",
+              f"Measured {datetime.now(timezone.utc):%Y-%m-%d} on {platform.machine()}, "
+              f"`python -m bench.spelling_eval`."]
+    print("\n".join(lines))
+    if not args.no_write:
+        write_section("Spelling corrector (issue 11)", lines)
     return 0
 
 

@@ -127,7 +127,7 @@ MODEL="$ROOT/models/bone-coach.tar.gz"
 # (The red-flag net and the entity rules read their files when the model loads: no retraining.)
 DOMAIN=domain.yml; [ -f "$DOMAIN" ] || DOMAIN=domain  # one file, or the older folder
 train_inputs=(config.yml $(find data "$DOMAIN" -name '*.yml' | sort) bot/content/entity_patterns.yml
-              bot/nlp/build_pipeline.py)
+              bot/nlp/build_pipeline.py bot/nlp/spelling.py)
 model_hash="$(hash_of "${train_inputs[@]}")"
 if [ -f "$MODEL" ] && [ "$(cat "$ROOT/models/.inputs_hash" 2>/dev/null)" = "$model_hash" ]; then
   say "Rasa model: up to date"

@@ -3,7 +3,7 @@ server is: DATABASE_URL in the environment, read by `actions.common.coach()`.
 
 Trackers are built by small factories (Sara / financial-demo style): a numeric Telegram chat id as
 sender, the latest message with intent, entities and the sender's first name, slots and events.
-The domain is the project's own (`domain/*.yml` merged), so forms have their real slots.
+The domain is the project's own (`domain.yml`), so forms have their real slots.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import coach
 from actions.onboarding import ActionSaveProfile
 
-DOMAIN_DIR = Path(__file__).resolve().parents[2] / "domain"
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 CHAT = 5_000_000_077
 FIRST_NAME = "Ruth"
 
@@ -42,17 +42,8 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def domain() -> DomainDict:
-    """The Rasa domain as one dict: the files under domain/ merged as Rasa merges them."""
-    merged: dict[str, Any] = {}
-    for path in sorted(DOMAIN_DIR.glob("*.yml")):
-        for key, value in (yaml.safe_load(path.read_text()) or {}).items():
-            if isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-            else:
-                merged[key] = value
-    return merged
+    """The Rasa domain as one dict, as the action server receives it."""
+    return dict(yaml.safe_load(DOMAIN_FILE.read_text()))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.coaching.library import default_library, default_rules
 from bot.coaching.models import ExerciseResult, History, Profile, SessionRecord, SymptomReport
 from bot.content.loader import CONTENT_DIR as CONTENT
 
-DOMAIN = CONTENT.parent.parent / "domain"
+DOMAIN = CONTENT.parent.parent / "domain.yml"
 LIBRARY = default_library()
 CLINIC = yaml.safe_load((CONTENT / "clinic.yml").read_text())
 MONDAY = date(2025, 6, 2)
@@ -24,8 +24,8 @@ CLIENT = Profile(
 )
 
 
-def _response(file: str, key: str) -> str:
-    data = yaml.safe_load((DOMAIN / file).read_text())
+def _response(key: str) -> str:
+    data = yaml.safe_load(DOMAIN.read_text())
     return data["responses"][key][0]["text"]
 
 
@@ -58,7 +58,7 @@ def test_weighted_rows_are_chest_supported_and_the_spine_reason_says_so() -> Non
 
 # --- gap 5: texts -------------------------------------------------------------------------------
 def test_winter_faq_says_when_a_fall_means_getting_checked_today_or_calling_911() -> None:
-    text = _response("faq.yml", "utter_faq/winter_ice")
+    text = _response("utter_faq/winter_ice")
     assert "911" in text and "today" in text
     for sign in ("stand", "deformed", "head"):
         assert sign in text, sign
@@ -67,7 +67,7 @@ def test_winter_faq_says_when_a_fall_means_getting_checked_today_or_calling_911(
 
 def test_balance_texts_give_the_two_hours_a_week_target_built_up() -> None:
     balance_day = default_rules()["schedule_balance_day"].text
-    how_often = _response("faq.yml", "utter_faq/how_often")
+    how_often = _response("utter_faq/how_often")
     for text in (balance_day, how_often):
         assert "2 hours a week" in text and ("build" in text or "built up" in text), text
         assert "a few minutes" not in text
@@ -84,7 +84,7 @@ def test_a_stop_day_gives_the_clinic_phone_number() -> None:
 
 
 def test_the_easy_first_session_asks_after_a_recent_fracture_to_check_with_the_clinic_first() -> None:
-    text = _response("responses.yml", "utter_easy_first_session")
+    text = _response("utter_easy_first_session")
     assert "fracture in the last few months" in text and "clinic first" in text
 
 

@@ -7,7 +7,10 @@ such use from the code instead of switching the warning off. Every other warning
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,7 +28,7 @@ NO_EXAMPLES = re.compile(r"The intent '(\w+)' is listed in the domain file, but 
 def validator() -> Validator:
     importer = TrainingDataImporter.load_from_dict(
         config_path=str(ROOT / "config.yml"),
-        domain_path=str(ROOT / "domain"),
+        domain_path=str(ROOT / "domain.yml"),
         training_data_paths=[str(ROOT / "data")],
     )
     return Validator.from_importer(importer)
@@ -45,16 +48,14 @@ def _responses_used_in_code() -> set[str]:
 
 
 def _form_names() -> set[str]:
-    return {name for path in (ROOT / "domain").glob("*.yml")
-            for name in (yaml.safe_load(path.read_text()).get("forms") or {})}
+    return set(yaml.safe_load((ROOT / "domain.yml").read_text())["forms"])
 
 
 def _form_slots(only: str | None = None) -> set[str]:
     slots: set[str] = set()
-    for path in (ROOT / "domain").glob("*.yml"):
-        for name, form in (yaml.safe_load(path.read_text()).get("forms") or {}).items():
-            if only in (None, name):
-                slots |= set(form["required_slots"])
+    for name, form in yaml.safe_load((ROOT / "domain.yml").read_text())["forms"].items():
+        if only in (None, name):
+            slots |= set(form["required_slots"])
     return slots
 
 
@@ -100,3 +101,18 @@ def test_every_response_exists_that_the_code_sends(validator: Validator) -> None
     # utter_faq stands for its retrieval responses, utter_faq/<name>, one per FAQ topic
     retrieval = {"utter_faq"} if any(r.startswith("utter_faq/") for r in responses) else set()
     assert _responses_used_in_code() - responses - retrieval == set()
+
+
+@pytest.mark.slow  # two `rasa` processes (about 20 s each); no server, no model
+def test_the_plain_rasa_commands_work_from_the_project_root_without_flags() -> None:
+    """The layout a Rasa user expects (config.yml, domain.yml, data/ at the root), so the first
+    commands they type find everything. `--dry-run` exits 0, or with the bit of what it would
+    retrain: anything else, or a file it could not find, is a failure."""
+    rasa = str(Path(sys.executable).parent / "rasa")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
+    validate = subprocess.run([rasa, "data", "validate"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert validate.returncode == 0, validate.stdout[-2000:] + validate.stderr[-2000:]
+    dry = subprocess.run([rasa, "train", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True)
+    output = dry.stdout + dry.stderr
+    assert 0 <= dry.returncode < 16 and "Traceback" not in output, output[-2000:]
+    assert not re.search(r"(?i)(domain|config)\S* (file )?(not found|does not exist|is empty)", output), output[-2000:]

@@ -52,14 +52,7 @@ def _yaml(path: Path) -> Any:
 
 
 def domain() -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for path in sorted((ROOT / "domain").glob("*.yml")):
-        for key, value in (_yaml(path) or {}).items():
-            if isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-    return merged
+    return dict(_yaml(ROOT / "domain.yml"))
 
 
 def dialogue_steps() -> list[list[dict[str, Any]]]:

@@ -32,7 +32,7 @@ from tests.support.tcp_proxy import TcpProxyThread
 from tests.support.telegram_stack import TOKEN, TelegramUser, recorded_calls, user_texts
 
 CHATS = (7_700_001, 7_700_002)
-ERROR_RESPONSE = yaml.safe_load((ROOT / "domain" / "responses.yml").read_text())[
+ERROR_RESPONSE = yaml.safe_load((ROOT / "domain.yml").read_text())[
     "responses"]["utter_error"][0]["text"]
 
 

@@ -199,7 +199,7 @@ def every_button_the_coach_sends() -> list[dict[str, str]]:
             for value in node:
                 collect(value)
 
-    for path in [*ROOT.glob("domain/*.yml"), *ROOT.glob("bot/content/*.yml")]:
+    for path in [ROOT / "domain.yml", *ROOT.glob("bot/content/*.yml")]:
         collect(yaml.safe_load(path.read_text(encoding="utf-8")))
     return list(buttons.values())
 
