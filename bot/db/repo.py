@@ -109,8 +109,10 @@ def save_profile(s: Session, client: Client, *, now: datetime | None = None, **f
         raise TypeError(f"not profile fields: {sorted(unknown)}")
     profile = s.get(Profile, client.id)
     if profile is None:
-        profile = Profile(client=client, equipment="")  # keeps client.profile in step
+        profile = Profile(client_id=client.id, equipment="")
         s.add(profile)
+        if client in s:  # a relationship already read as None follows the new row
+            client.profile = profile
     for name, value in fields.items():
         if name == "training_days" and value is not None and not isinstance(value, str):
             value = _weekday_list(value)
