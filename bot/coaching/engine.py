@@ -339,7 +339,7 @@ class _Planner:
         self._settle(steps)
         self.reasons.extend(self.tiers.reasons)
         if red_today:
-            worst = max(red_today, key=lambda s: s.score)
+            worst = max(red_today, key=lambda s: s.score or 0)  # every red report has a score
             self._say("pain_red_today", part=self._part(worst), score=worst.score)
             exercises = self._gentle(red_today)
             kind = "gentle"

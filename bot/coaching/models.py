@@ -18,7 +18,7 @@ STATUSES = ("done", "partial", "skipped")
 SYMPTOM_KINDS = ("pain", "fatigue", "red_flag")
 
 
-def _check(value: object, allowed: tuple, what: str) -> None:
+def _check(value: object, allowed: tuple[str, ...], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
 
