@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, latest_text, message_id, say
 from bot.content.loader import answers
+from bot.db.status import CheckInStatus
 from bot.nlp import parsing
 from bot.service import Coach, onset_question_needed
 
@@ -82,7 +83,7 @@ class ActionLogCheckin(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        status = "partial" if _sounds_partial(_checkin_message(tracker)) else "done"
+        status = CheckInStatus.PARTIAL if _sounds_partial(_checkin_message(tracker)) else CheckInStatus.DONE
         reply = await call(
             dispatcher, Coach.log_checkin, chat_id(tracker), status,
             _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None, message_id(tracker),

@@ -37,7 +37,8 @@ from sqlalchemy.pool import NullPool
 
 from bench.report import write_section
 from bot.db.engine import ensure_schema, make_engine
-from bot.db.models import Client, Profile, ReminderSent
+from bot.db.models import Client, Profile, ReminderSent, format_training_days
+from bot.db.status import ClientState, ReminderStatus
 from bot.scheduler import load_config
 from bot.scheduler.due import strength_days
 from tests.support.fake_telegram import FakeTelegramThread, RateLimits
@@ -126,7 +127,7 @@ def enrol_due(engine: Engine, chat_ids: range, due_at: datetime) -> None:
                     chat_id=chat,
                     display_name=f"Client {chat % 10_000}",
                     timezone=ZONES[chat % len(ZONES)],
-                    state="active",
+                    state=ClientState.ACTIVE,
                     consent_at=now,
                     created_at=now,
                     reminders_paused=False,
@@ -153,7 +154,7 @@ def enrol_due(engine: Engine, chat_ids: range, due_at: datetime) -> None:
                     balance_confidence="medium",
                     baseline_pain=chat % 4,
                     sessions_per_week=2,
-                    training_days=",".join(map(str, days)),
+                    training_days=format_training_days(days),
                     reminder_time=local.time().replace(second=0, microsecond=0),
                     equipment="band,chair" if chat % 2 else "chair",
                     updated_at=now,
@@ -233,7 +234,7 @@ def fan_out_with_kill(
     at_kill = len(before_kill)
     pace = (at_kill - 1) / (before_kill[-1] - before_kill[0])
     with engine.connect() as connection:
-        held = connection.execute(select(func.count()).where(ReminderSent.status == "claimed")).scalar()
+        held = connection.execute(select(func.count()).where(ReminderSent.status == ReminderStatus.CLAIMED)).scalar()
     second = scheduler(engine, fake, logs / "restarted.log", *SCHEDULER_ARGS)
     wait_for(fake, chats, clients, budget, [second])
     time.sleep(float(SCHEDULER_ARGS[1]) + float(SCHEDULER_ARGS[3]) + 5)  # a late double send would show now
@@ -248,7 +249,7 @@ def fan_out_with_kill(
         "at_kill": at_kill,
         "held": held,
         "gap": resumed - killed_at,
-        "rows_sent": rows.get("sent", 0),
+        "rows_sent": rows.get(ReminderStatus.SENT, 0),
         "taken_over": taken_over,
     }
 

@@ -27,9 +27,13 @@ from bot.coaching.library import Rule, default_rules
 from bot.coaching.progress import summarize_progress
 from bot.content.loader import clinic, coach_texts, messages
 from bot.content_check import validate_all
-from bot.db import repo
+from bot.db import alerts as db_alerts
+from bot.db import clients as db_clients
+from bot.db import sessions as db_sessions
+from bot.db import symptoms as db_symptoms
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
-from bot.db.models import Client, CoachAlert
+from bot.db.models import Client
+from bot.db.status import DONE_STATUSES, AlertKind, CheckInStatus, ClientState, RedFlagState, SymptomKind
 from bot.settings import Settings
 
 # Flags only the clinic sets (columns of clients), read by the rules engine.
@@ -140,24 +144,24 @@ class Coach:
         return datetime.combine(start, time(), tzinfo=tz)
 
     def _client(self, s: Session, chat_id: int, name: str | None = None) -> Client:
-        return repo.get_or_create_client(s, chat_id, name or messages().default_name, self.clock())
+        return db_clients.get_or_create_client(s, chat_id, name or messages().default_name, self.clock())
 
     # --- onboarding --------------------------------------------------------------------------
     def profile_complete(self, chat_id: int) -> bool:
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             return bool(client and client.profile and client.consent_at)
 
     def display_name(self, chat_id: int) -> str:
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             return client.display_name if client else messages().default_name
 
     def profile_answers(self, chat_id: int) -> ProfileAnswers | None:
         """The stored onboarding answers, so "change my training days" asks only about the days
         even when the conversation that first gave them has expired."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             p = client.profile if client is not None else None
             if p is None:
                 return None
@@ -184,9 +188,9 @@ class Coach:
             if name:
                 client.display_name = name
             if client.consent_at is None:
-                repo.set_consent(s, client, now)
-            client.state = "active"
-            repo.save_profile(
+                db_clients.set_consent(s, client, now)
+            client.state = ClientState.ACTIVE
+            db_clients.save_profile(
                 s, client,
                 experience=answers.experience,
                 vertebral_fracture=answers.vertebral_fracture,
@@ -203,9 +207,10 @@ class Coach:
             self._act_on_screening(s, client)
             if answers.pain_today != pain_before and answers.pain_today >= _pain_zones()["red"]:
                 # The question is about today: red pain makes today's first plan gentle.
-                repo.record_symptom(s, client, "pain", answers.pain_today, None, _detail("pain_at_onboarding"), now)
+                db_symptoms.record_symptom(s, client, SymptomKind.PAIN, answers.pain_today, None,
+                                           _detail("pain_at_onboarding"), now)
                 self._alert_on_pain(s, client, answers.pain_today)
-            if repo.planned_session(s, client, self._local_today(client)) is not None:
+            if db_sessions.planned_session(s, client, self._local_today(client)) is not None:
                 s.flush()
                 self._plan(s, client, replan=True)
             text = messages()["profile_saved"].format(
@@ -225,7 +230,7 @@ class Coach:
         p = client.profile
         if p.recent_fracture and not client.recent_fracture_uncleared:
             client.recent_fracture_uncleared = True
-            repo.create_alert(s, client, "recent_fracture", messages()["screening"]["alert"], self.clock())
+            db_alerts.create_alert(s, client, AlertKind.RECENT_FRACTURE, messages()["screening"]["alert"], self.clock())
         if p.several_fractures or p.height_loss_or_curve:
             client.high_risk = True
 
@@ -235,14 +240,14 @@ class Coach:
         if question not in SCREENING:
             raise ValueError(f"not a screening question: {question!r}")
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
-            repo.save_profile(s, client, now=self.clock(), **{question: answer})
+            db_clients.save_profile(s, client, now=self.clock(), **{question: answer})
             self._act_on_screening(s, client)
             if not client.profile.screened:
                 return _screening_question(client.profile, first=False)
-            if repo.planned_session(s, client, self._local_today(client)) is not None:
+            if db_sessions.planned_session(s, client, self._local_today(client)) is not None:
                 s.flush()
                 self._plan(s, client, replan=True)
         return self.todays_plan(chat_id)
@@ -252,11 +257,11 @@ class Coach:
         """Today's plan (made once a day, remade when a symptom report changes the picture).
         A client onboarded before the screening questions existed answers them first, once."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
             # An open red flag comes first: "no exercise" before any questions.
-            if not client.profile.screened and not repo.open_red_flags(s, client):
+            if not client.profile.screened and not db_symptoms.open_red_flags(s, client):
                 return _screening_question(client.profile, first=True)
             plan = self._plan(s, client, replan=symptoms_changed)
         buttons = plan_buttons() if plan.exercises else ()
@@ -267,7 +272,7 @@ class Coach:
         """Every reason behind today's plan with its source: the answer the plan's "Ask me
         'why'" promises (the plan message itself shows only the first few)."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
             plan = self._plan(s, client)
@@ -275,21 +280,21 @@ class Coach:
 
     def _plan(self, s: Session, client: Client, replan: bool = False) -> cm.Plan:
         today = self._local_today(client)
-        stored = repo.planned_session(s, client, today)
+        stored = db_sessions.planned_session(s, client, today)
         # A "stop" day is checked again: a coach may clear the red flag the same day.
         if stored is not None and not replan and stored.kind != "stop":
             return _plan_from_json(stored.plan_json)
         # The rungs from before today's plan, so a replan never progresses twice in one day.
         rungs_before = (
             json.loads(stored.plan_json)["rungs_before"] if stored is not None
-            else repo.ladder_positions(s, client)
+            else db_clients.ladder_positions(s, client)
         )
         history, symptoms = self._history(s, client, today, rungs_before)
         plan = plan_today(_profile(client), history, today, symptoms)
-        repo.save_planned_session(
+        db_sessions.save_planned_session(
             s, client, today, plan.kind, _plan_to_json(plan, rungs_before), self.clock()
         )
-        repo.set_ladder_positions(s, client, plan.rungs, self.clock())
+        db_clients.set_ladder_positions(s, client, plan.rungs, self.clock())
         return plan
 
     def _history(
@@ -298,16 +303,16 @@ class Coach:
         days = default_rules()["history"]["days"]
         since = today - timedelta(days=days)
         by_day: dict[date, list[Any]] = {}
-        for checkin in repo.recent_checkins(s, client, since):
+        for checkin in db_sessions.recent_checkins(s, client, since):
             by_day.setdefault(checkin.day, []).append(checkin)
         sessions = tuple(_day_record(day_checkins) for day_checkins in by_day.values())
         tz = ZoneInfo(client.timezone)
-        reports = {r.id: r for r in repo.symptoms_since(s, client, self._since(client, days))}
-        reports.update({r.id: r for r in repo.open_red_flags(s, client)})
+        reports = {r.id: r for r in db_symptoms.symptoms_since(s, client, self._since(client, days))}
+        reports.update({r.id: r for r in db_symptoms.open_red_flags(s, client)})
         symptoms = [
             cm.SymptomReport(
                 day=r.at.astimezone(tz).date(), kind=r.kind, score=r.score,
-                body_part=r.body_part, cleared=r.state == "cleared",
+                body_part=r.body_part, cleared=r.state == RedFlagState.CLEARED,
             )
             for r in reports.values()
         ]
@@ -322,19 +327,19 @@ class Coach:
         the same client message (`message_id`) run again after a restart logs nothing new and
         gets the same reply. Not logged as training while a red flag is not cleared."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
-            repo.lock_client(s, client)
-            logged = repo.checkin_from_message(s, client, message_id)
+            db_sessions.lock_client(s, client)
+            logged = db_sessions.checkin_from_message(s, client, message_id)
             if logged is not None:
                 status, rpe, pain = logged.status, logged.rpe, logged.pain
-            elif repo.open_red_flags(s, client):
+            elif db_symptoms.open_red_flags(s, client):
                 # Not training while the clinic has not cleared a red flag: nothing is logged as
                 # a session, no ladder moves, no step up is promised; the pain score is kept.
                 if pain is not None:
-                    repo.record_symptom(s, client, "pain", pain, None, _detail("pain_at_checkin"), self.clock(),
-                                        message_id)
+                    db_symptoms.record_symptom(s, client, SymptomKind.PAIN, pain, None, _detail("pain_at_checkin"),
+                                               self.clock(), message_id)
                     self._alert_on_pain(s, client, pain)
                 return Reply(messages()["checkin_red_flag_open"].format(phone=clinic()["phone"]))
             today = self._local_today(client)
@@ -344,14 +349,14 @@ class Coach:
                 logs = [
                     dict(pattern=e.pattern, rung=e.rung, sets=e.sets, reps=e.reps, seconds=e.seconds)
                     for e in plan.exercises
-                ] if status == "done" else []
-                repo.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock(),
+                ] if status == CheckInStatus.DONE else []
+                db_sessions.record_checkin(s, client, today, status, rpe, pain, note, None, logs, self.clock(),
                                     session_kind=plan.kind, source_message_id=message_id)
                 if pain is not None and pain >= _pain_zones()["red"]:
-                    repo.record_symptom(s, client, "pain", pain, None, _detail("pain_at_checkin"), self.clock(),
-                                        message_id)
+                    db_symptoms.record_symptom(s, client, SymptomKind.PAIN, pain, None, _detail("pain_at_checkin"),
+                                               self.clock(), message_id)
                     repeated = self._alert_on_pain(s, client, pain)
-            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+            history, symptoms = self._history(s, client, today, db_clients.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
             name = client.display_name
         text = _checkin_text(status, rpe, pain, summary, name)
@@ -360,12 +365,12 @@ class Coach:
     def log_skip(self, chat_id: int, reason: str, message_id: str | None = None) -> Reply:
         """A skipped session, kept as its own record; once per client message (`message_id`)."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
-            repo.lock_client(s, client)
-            repo.record_checkin(
-                s, client, self._local_today(client), "skipped", None, None, None,
+            db_sessions.lock_client(s, client)
+            db_sessions.record_checkin(
+                s, client, self._local_today(client), CheckInStatus.SKIPPED, None, None, None,
                 reason[:200], [], self.clock(), source_message_id=message_id,
             )
         return Reply(messages()["skip_ack"].format(reason=reason[:60]))
@@ -385,9 +390,10 @@ class Coach:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
-            repo.lock_client(s, client)
-            if repo.symptom_from_message(s, client, message_id, "pain") is None:
-                repo.record_symptom(s, client, "pain", score, body_part, excerpt[:200], now, message_id)
+            db_sessions.lock_client(s, client)
+            if db_symptoms.symptom_from_message(s, client, message_id, SymptomKind.PAIN) is None:
+                db_symptoms.record_symptom(s, client, SymptomKind.PAIN, score, body_part, excerpt[:200], now,
+                                           message_id)
                 if self._alert_on_pain(s, client, score):
                     parts.append(messages()["pain_repeat_alert"])
         return self._with_new_plan(chat_id, parts) if with_plan else Reply("\n\n".join(parts))
@@ -405,16 +411,17 @@ class Coach:
         second, which the client is told."""
         zones, two_red = _pain_zones(), default_rules()["pain_two_red"]
         if score >= zones["alert"]:
-            repo.create_alert(s, client, "pain_high", _detail("pain_high", score=score), self.clock())
-        elif score >= zones["red"] and self._reports(s, client, two_red, "pain", zones["red"]) >= two_red["count"]:
-            repo.create_alert(s, client, "pain_high", _detail("pain_two_red"), self.clock())
+            db_alerts.create_alert(s, client, AlertKind.PAIN_HIGH, _detail("pain_high", score=score), self.clock())
+        elif (score >= zones["red"]
+              and self._reports(s, client, two_red, SymptomKind.PAIN, zones["red"]) >= two_red["count"]):
+            db_alerts.create_alert(s, client, AlertKind.PAIN_HIGH, _detail("pain_two_red"), self.clock())
             return True
         return False
 
     def _reports(self, s: Session, client: Client, rule: Rule, kind: str, score_min: int = 0) -> int:
         """The client's `kind` reports (scored `score_min` or more) in the rule's `days`."""
         return sum(
-            1 for r in repo.symptoms_since(s, client, self._since(client, rule["days"]))
+            1 for r in db_symptoms.symptoms_since(s, client, self._since(client, rule["days"]))
             if r.kind == kind and (r.score or 0) >= score_min
         )
 
@@ -422,10 +429,11 @@ class Coach:
         """Logs tiredness (once per client message) and remakes today's plan for it."""
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
-            repo.lock_client(s, client)
-            repo.record_symptom(s, client, "fatigue", None, None, excerpt[:200], self.clock(), message_id)
+            db_sessions.lock_client(s, client)
+            db_symptoms.record_symptom(s, client, SymptomKind.FATIGUE, None, None, excerpt[:200], self.clock(),
+                                       message_id)
             persistent = default_rules()["fatigue_persistent"]
-            recent = self._reports(s, client, persistent, "fatigue")
+            recent = self._reports(s, client, persistent, SymptomKind.FATIGUE)
         parts = [messages()["fatigue_ack"]]
         if recent >= persistent["count"]:
             parts.append(messages()["fatigue_persistent"])
@@ -448,25 +456,27 @@ class Coach:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             now = self.clock()
-            repo.lock_client(s, client)
-            same = repo.symptom_from_message(s, client, message_id, "red_flag") or next(
-                (f for f in reversed(repo.open_red_flags(s, client))
-                 if f.state == "open" and f.at >= now - RED_FLAG_SAME_MESSAGE
+            db_sessions.lock_client(s, client)
+            same = db_symptoms.symptom_from_message(s, client, message_id, SymptomKind.RED_FLAG) or next(
+                (f for f in reversed(db_symptoms.open_red_flags(s, client))
+                 if f.state == RedFlagState.OPEN and f.at >= now - RED_FLAG_SAME_MESSAGE
                  and None in (message_id, f.source_message_id)),
                 None,
             )
             if same is not None and same.source_message_id is None:
                 same.source_message_id = message_id  # the channel's record, now tied to its message
             if same is None:
-                same = repo.record_symptom(s, client, "red_flag", pain_score, body_part, excerpt[:200], now,
-                                           message_id)
-                repo.create_alert(s, client, "red_flag", excerpt[:200], now)
+                same = db_symptoms.record_symptom(s, client, SymptomKind.RED_FLAG, pain_score, body_part,
+                                                  excerpt[:200], now, message_id)
+                db_alerts.create_alert(s, client, AlertKind.RED_FLAG, excerpt[:200], now)
             elif same.score is None and pain_score is not None:  # the channel was first, without it
                 same.score, same.body_part = pain_score, same.body_part or body_part
             else:
                 return
-            if pain_score is not None and repo.symptom_from_message(s, client, message_id, "pain") is None:
-                repo.record_symptom(s, client, "pain", pain_score, body_part, excerpt[:200], now, message_id)
+            if (pain_score is not None
+                    and db_symptoms.symptom_from_message(s, client, message_id, SymptomKind.PAIN) is None):
+                db_symptoms.record_symptom(s, client, SymptomKind.PAIN, pain_score, body_part, excerpt[:200], now,
+                                           message_id)
                 self._alert_on_pain(s, client, pain_score)
             if client.profile is not None:
                 self._plan(s, client, replan=True)  # today's plan becomes "stop"
@@ -474,8 +484,8 @@ class Coach:
     def open_red_flag_notice(self, chat_id: int) -> str | None:
         """The short reminder every message gets while a red flag is open; None when none is."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
-            if client is None or not repo.open_red_flags(s, client):
+            client = db_clients.get_client(s, chat_id)
+            if client is None or not db_symptoms.open_red_flags(s, client):
                 return None
         return str(messages()["red_flag_open_notice"]).format(phone=clinic()["phone"])
 
@@ -484,17 +494,17 @@ class Coach:
         with unit_of_work(self.engine) as s:
             client = self._client(s, chat_id)
             dedup_key = f"message:{message_id}"[:64] if message_id is not None else None
-            repo.create_alert(s, client, "human_request", excerpt[:200], self.clock(), dedup_key)
+            db_alerts.create_alert(s, client, AlertKind.HUMAN_REQUEST, excerpt[:200], self.clock(), dedup_key)
         return True
 
     # --- progress ----------------------------------------------------------------------------
     def progress(self, chat_id: int) -> Reply:
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return Reply(messages()["not_onboarded"])
             today = self._local_today(client)
-            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+            history, symptoms = self._history(s, client, today, db_clients.ladder_positions(s, client))
             summary = summarize_progress(history, symptoms, today)
             if not history.sessions:
                 return Reply(messages()["progress_none"])
@@ -502,11 +512,11 @@ class Coach:
 
     def progress_chart_png(self, chat_id: int) -> bytes | None:
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None:
                 return None
             today = self._local_today(client)
-            history, symptoms = self._history(s, client, today, repo.ladder_positions(s, client))
+            history, symptoms = self._history(s, client, today, db_clients.ladder_positions(s, client))
         return render_chart(history, today, symptoms) if history.sessions else None
 
     # --- reminders ---------------------------------------------------------------------------
@@ -545,12 +555,12 @@ class Coach:
     # --- privacy -----------------------------------------------------------------------------
     def export_json(self, chat_id: int) -> bytes:
         with unit_of_work(self.engine) as s:
-            data = repo.export_client(s, chat_id)
+            data = db_clients.export_client(s, chat_id)
         return json.dumps(data, indent=2, default=str).encode()
 
     def forget(self, chat_id: int) -> Reply:
         with unit_of_work(self.engine) as s:
-            gone = repo.forget_client(s, chat_id)
+            gone = db_clients.forget_client(s, chat_id)
         return Reply(messages()["forgotten" if gone else "nothing_to_forget"])
 
     # --- what the clinic marks ------------------------------------------------------------------
@@ -559,16 +569,16 @@ class Coach:
         client's open red flags to handled: someone is on it, but the client is not cleared to
         train until `clear_red_flags`. None when there is no such alert."""
         with unit_of_work(self.engine) as s:
-            alert = s.get(CoachAlert, alert_id)
+            alert = db_alerts.get_alert(s, alert_id)
             if alert is None:
                 return None
             already = alert.handled_at is not None
-            repo.mark_alert_handled(s, alert_id, coach, self.clock())
+            db_alerts.mark_alert_handled(s, alert_id, coach, self.clock())
             client = alert.client
             return AlertHandled(
                 alert_id=alert.id, kind=alert.kind, chat_id=client.chat_id, name=client.display_name or "",
                 timezone=client.timezone, handled_by=alert.handled_by or coach, handled_at=alert.handled_at,
-                already=already, red_flag_open=bool(repo.open_red_flags(s, client)),
+                already=already, red_flag_open=bool(db_symptoms.open_red_flags(s, client)),
             )
 
     def clear_red_flags(self, chat_id: int, coach: str) -> RedFlagsCleared | None:
@@ -577,16 +587,16 @@ class Coach:
         once (the coach desk delivers `clear_notice`s). Clearing again changes nothing and says
         who cleared last. None for an unknown chat."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None:
                 return None
             now = self.clock()
-            repo.lock_client(s, client)
-            cleared = repo.clear_red_flags(s, client, coach, now)
-            flagged = [a for a in repo.open_alerts(s, client) if a.kind == "red_flag"]
+            db_sessions.lock_client(s, client)
+            cleared = db_symptoms.clear_red_flags(s, client, coach, now)
+            flagged = [a for a in db_alerts.list_alerts(s, client, open_only=True) if a.kind == AlertKind.RED_FLAG]
             for alert in flagged:
-                repo.mark_alert_handled(s, alert.id, coach, now)
-            last = repo.last_cleared_red_flag(s, client)
+                db_alerts.mark_alert_handled(s, alert.id, coach, now)
+            last = db_symptoms.last_cleared_red_flag(s, client)
             if cleared and client.profile is not None:
                 s.flush()
                 self._plan(s, client, replan=True)  # the next /today is a training plan again
@@ -603,7 +613,7 @@ class Coach:
         if unknown:
             raise ValueError(f"unknown clinic flags: {sorted(unknown)}")
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None:
                 return None
             for name, value in flags.items():
@@ -618,7 +628,7 @@ class Coach:
         """Today's plan for the check-in reminder: the same stored plan /today then shows, so
         the reminder's numbers are the real ones. None for a chat without a profile."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = db_clients.get_client(s, chat_id)
             if client is None or client.profile is None:
                 return None
             return self._plan(s, client)
@@ -634,8 +644,8 @@ def _profile(client: Client) -> cm.Profile:
         balance_confidence=p.balance_confidence,
         baseline_pain=p.baseline_pain,
         sessions_per_week=p.sessions_per_week,
-        training_days=tuple(int(d) for d in p.training_days.split(",") if d),
-        equipment=frozenset(e for e in (p.equipment or "").split(",") if e),
+        training_days=p.training_weekdays,
+        equipment=p.equipment_items,
         high_risk=bool(client.high_risk),
         recent_fracture_uncleared=bool(client.recent_fracture_uncleared),
         cleared_for_weights=bool(client.cleared_for_weights),
@@ -670,9 +680,9 @@ def _day_record(checkins: Sequence[Any]) -> cm.SessionRecord:
     is given to each exercise only below the red zone: one red score should hold the ladders
     (it is also a symptom report), not step every exercise of the session down.
     """
-    done = [c for c in checkins if c.status in ("done", "partial")]
+    done = [c for c in checkins if c.status in DONE_STATUSES]
     newest = (done or list(checkins))[-1]
-    status = "done" if any(c.status == "done" for c in done) else newest.status
+    status = CheckInStatus.DONE if any(c.status == CheckInStatus.DONE for c in done) else newest.status
     logged = next((c for c in reversed(done) if c.exercise_logs), None)
     planned = newest.planned_session
     kind = newest.session_kind or (planned.kind if planned is not None else "strength")
@@ -746,7 +756,7 @@ def _summary(summary: Any) -> dict[str, Any]:
 
 def _checkin_text(status: str, rpe: int | None, pain: int | None, summary: Any, name: str) -> str:
     m = messages()
-    if status == "partial":
+    if status == CheckInStatus.PARTIAL:
         parts = [m["checkin_partial"]]
     elif summary.four_weeks_done <= 1:
         parts = [m["checkin_done"]["first"].format(name=name)]
@@ -785,5 +795,5 @@ def export_json(chat_id: int) -> bytes:
 def client_history(coach: Coach, s: Session, client: Client) -> tuple[date, cm.History, list[cm.SymptomReport]]:
     """The client's local today, history and symptoms exactly as /progress sees them."""
     today = coach._local_today(client)
-    history, symptoms = coach._history(s, client, today, repo.ladder_positions(s, client))
+    history, symptoms = coach._history(s, client, today, db_clients.ladder_positions(s, client))
     return today, history, symptoms

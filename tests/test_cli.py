@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.coaching.engine import training_weekdays
-from bot.db import repo
+from bot.db import alerts, clients, invites, symptoms
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
+from bot.db.invites import INVITE_ALPHABET
 from bot.db.models import DEFAULT_TIMEZONE
-from bot.db.repo import INVITE_ALPHABET
 from bot.service import Coach
 from bot.settings import REPO_ROOT
 from tests.coach_desk.seeding import EVERY_DAY, check_in, enrol, local_days_before
@@ -77,9 +77,9 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for n, pain in zip(CY_DONE, (6, 6, 6, 2, 2), strict=True):
         check_in(engine, CY, local_days_before(now, n), pain=pain, rpe=6)
     with unit_of_work(engine) as s:
-        bea = repo.get_client(s, BEA)
-        repo.record_symptom(s, bea, "red_flag", None, None, "I fell off a chair", now)
-        repo.create_alert(s, bea, "red_flag", "I fell off a chair", now)
+        bea = clients.get_client(s, BEA)
+        symptoms.record_symptom(s, bea, "red_flag", None, None, "I fell off a chair", now)
+        alerts.create_alert(s, bea, "red_flag", "I fell off a chair", now)
     engine.dispose()
     return path
 
@@ -144,7 +144,7 @@ def test_invites_are_created_listed_and_show_who_used_them(tmp_path: Path) -> No
 
     engine = make_engine(f"sqlite:///{database}")
     with unit_of_work(engine) as s:
-        assert repo.redeem_invite(s, first.lower(), ADA, "Ada", datetime.now(timezone.utc)) is not None
+        assert invites.redeem_invite(s, first.lower(), ADA, "Ada", datetime.now(timezone.utc)) is not None
     engine.dispose()
 
     header, *rows = table(bone_coach(database, "invite", "list"))

@@ -8,7 +8,7 @@
 - commands.py: `CoachCommands`, the coach chat's commands as text in, text out.
 - desk.py: `CoachDesk`, their Telegram hook, given to bot.telegram's channel, which calls it first.
 - report.py: `build_report()` / `sort_report()`: adherence, streak, pain, alerts per client.
-- store.py: the database reads and writes above; texts.py: bot/content/coach_texts.yml.
+- texts.py: bot/content/coach_texts.yml. The database reads and writes are bot.db's.
 - `python -m bot.coach_desk` (__main__.py): the loop that scans for missed sessions, delivers
   alerts and tells cleared clients.
 

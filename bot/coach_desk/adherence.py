@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.coach_desk import store
 from bot.coach_desk.texts import coach_texts, short_day
 from bot.coaching.engine import training_weekdays
 from bot.coaching.progress import NOT_TRAINING
 from bot.content.loader import clinic
-from bot.db import repo
+from bot.db import alerts, clients, sessions, symptoms
 from bot.db.engine import unit_of_work
 from bot.db.models import Client, Profile
+from bot.db.status import AlertKind, ClientState
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,9 @@ def detect_missed_sessions(engine: Engine, now: datetime) -> list[int]:
     Clients with an open red flag are skipped: they are told not to train.
     """
     with unit_of_work(engine) as s:
-        client_ids = [c.chat_id for c in store.all_clients(s) if c.state == "active" and c.profile is not None]
+        client_ids = [
+            c.chat_id for c in clients.all_clients(s) if c.state == ClientState.ACTIVE and c.profile is not None
+        ]
     created = []
     for chat_id in client_ids:
         with unit_of_work(engine) as s:  # one short transaction per client
@@ -85,16 +87,16 @@ def detect_missed_sessions(engine: Engine, now: datetime) -> list[int]:
 
 
 def _check_client(s: Session, chat_id: int, now: datetime) -> int | None:
-    client = repo.get_client(s, chat_id)
-    if client is None or client.profile is None or repo.open_red_flags(s, client):
+    client = clients.get_client(s, chat_id)
+    if client is None or client.profile is None or symptoms.open_red_flags(s, client):
         return None
-    last_done = store.last_done_day(s, client)
+    last_done = sessions.last_done_day(s, client)
     first = first_planned_day(client)
     if last_done is not None:
         first = max(first, last_done + timedelta(days=1))
     yesterday = local_today(client, now) - timedelta(days=1)
     weekdays = client_training_weekdays(client.profile)
-    missed = planned_days(weekdays, store.planned_kinds(s, client, first), first, yesterday)
+    missed = planned_days(weekdays, sessions.planned_kinds(s, client, first), first, yesterday)
     rule = clinic().missed_sessions
     if len(missed) < rule.alert_after:
         return None
@@ -106,6 +108,6 @@ def _check_client(s: Session, chat_id: int, now: datetime) -> int | None:
         last_done=short_day(last_done) if last_done else texts["never"],
     )
     key = f"missed_sessions:{last_done.isoformat() if last_done else 'never'}"
-    alert = store.add_alert_once(s, client, "missed_sessions", detail, key, now)
+    alert = alerts.add_alert_once(s, client, AlertKind.MISSED_SESSIONS, detail, key, now)
     return alert.id if alert is not None else None
 

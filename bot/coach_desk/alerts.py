@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
-from bot.coach_desk import store
 from bot.coach_desk.texts import (
     clip,
     coach_texts,
@@ -39,8 +38,10 @@ from bot.coach_desk.texts import (
     what_client_did,
 )
 from bot.content.loader import clinic
+from bot.db import alerts, sessions, symptoms
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
+from bot.db.status import AlertKind
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ STALE_CLAIM = timedelta(minutes=5)
 RECENT_DAYS = 14
 RECENT_ITEMS = 5
 DETAIL_MAX = 500
-QUOTED_KINDS = ("red_flag", "human_request")  # their detail is what the client wrote
+QUOTED_KINDS = (AlertKind.RED_FLAG, AlertKind.HUMAN_REQUEST)  # their detail is what the client wrote
 
 
 def utc_now() -> datetime:
@@ -80,7 +81,7 @@ def alert_text(s: Session, alert: CoachAlert, now: datetime) -> str:
         if recent
         else texts["recent_none"].format(days=RECENT_DAYS)
     )
-    footer = texts["footer_red_flag" if alert.kind == "red_flag" else "footer"].format(
+    footer = texts["footer_red_flag" if alert.kind == AlertKind.RED_FLAG else "footer"].format(
         id=alert.id, chat_id=client.chat_id)
     return "\n\n".join((body, history, footer))
 
@@ -92,7 +93,7 @@ def _recent_lines(s: Session, alert: CoachAlert, now: datetime) -> list[str]:
     texts = coach_texts()["recent"]
     since = now - timedelta(days=RECENT_DAYS)
     items: list[tuple[datetime, str]] = []
-    for checkin in store.recent_checkins(s, client, since.astimezone(zone).date()):
+    for checkin in sessions.recent_checkins(s, client, since.astimezone(zone).date()):
         extras = [texts["effort"].format(rpe=checkin.rpe)] if checkin.rpe is not None else []
         if checkin.pain is not None:
             extras.append(texts["pain"].format(pain=checkin.pain))
@@ -103,7 +104,7 @@ def _recent_lines(s: Session, alert: CoachAlert, now: datetime) -> list[str]:
             extras=(f" ({', '.join(extras)})" if extras else "") + (f" — {_quote(clip(said, 200))}" if said else ""),
         )
         items.append((checkin.created_at, line))
-    for report in store.recent_symptoms(s, client, since):
+    for report in symptoms.symptoms_since(s, client, since):
         if report.at == alert.at and report.text_excerpt == alert.detail:
             continue  # the message that raised this alert, already shown as "What"
         extras = [texts["score"].format(score=report.score)] if report.score is not None else []
@@ -199,9 +200,9 @@ class AlertDispatcher:
             except TelegramError as exc:
                 logger.error("Coach alert %d not delivered (%s); retrying later", outgoing.alert_id,
                              type(exc).__name__)
-                await asyncio.to_thread(self._run, lambda s: store.release_alert(s, outgoing.alert_id))
+                await asyncio.to_thread(self._run, lambda s: alerts.release_alert(s, outgoing.alert_id))
                 return sent
-            await asyncio.to_thread(self._run, lambda s: store.mark_alert_notified(s, outgoing.alert_id, self.clock()))
+            await asyncio.to_thread(self._run, lambda s: alerts.mark_alert_notified(s, outgoing.alert_id, self.clock()))
             logger.info("Coach alert %d delivered", outgoing.alert_id)
             sent += 1
         return sent
@@ -210,12 +211,12 @@ class AlertDispatcher:
         """A new alert first; then, in clinic hours, one that nobody has handled in time."""
         now = self.clock()
         with unit_of_work(self.engine) as s:
-            alert = store.claim_next_alert(s, now, self.stale_after)
+            alert = alerts.claim_next_alert(s, now, self.stale_after)
             if alert is not None:
                 return _Outgoing(alert.id, alert_text(s, alert, now))
             if not self.repeat.in_hours(now):
                 return None
-            alert = store.claim_next_repeat(s, now, self.repeat.after, self.stale_after, self.repeat.kinds)
+            alert = alerts.claim_next_repeat(s, now, self.repeat.after, self.stale_after, self.repeat.kinds)
             if alert is None:
                 return None
             minutes = int((now - alert.at).total_seconds() // 60)

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
-from bot.coach_desk import store
 from bot.coach_desk.alerts import STALE_CLAIM, utc_now
 from bot.coach_desk.texts import coach_texts
+from bot.db import symptoms
 from bot.db.engine import unit_of_work
 
 logger = logging.getLogger(__name__)
@@ -64,9 +64,9 @@ class ClearNotifier:
     def _claim(self) -> tuple[int, int, datetime] | None:
         now = self.clock()
         with unit_of_work(self.engine) as s:
-            claimed = store.claim_clear_notice(s, now, self.stale_after)
+            claimed = symptoms.claim_clear_notice(s, now, self.stale_after)
         return None if claimed is None else (*claimed, now)
 
     def _finish(self, client_id: int, claimed_at: datetime, sent_at: datetime | None) -> None:
         with unit_of_work(self.engine) as s:
-            store.finish_clear_notice(s, client_id, claimed_at, sent_at)
+            symptoms.finish_clear_notice(s, client_id, claimed_at, sent_at)

@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.coach_desk import store
 from bot.coach_desk.adherence import client_training_weekdays, first_planned_day, planned_days
 from bot.coaching.progress import DONE, NOT_TRAINING, summarize_progress
+from bot.db import alerts, clients, sessions, symptoms
 from bot.db.engine import unit_of_work
 from bot.service import Coach, client_history
 
@@ -54,16 +54,17 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
     """One row per client, in chat-id order."""
     coach = Coach(engine, clock=lambda: now)
     with unit_of_work(engine) as s:
-        red_flags = store.open_red_flag_counts(s)
-        alerts = store.open_alert_counts(s)
+        red_flags = symptoms.open_red_flag_counts(s)
+        open_alerts = alerts.open_alert_counts(s)
         rows = []
-        for client in store.all_clients(s):
-            today, history, symptoms = client_history(coach, s, client)
-            summary = summarize_progress(history, symptoms, today)
+        for client in clients.all_clients(s):
+            today, history, reports = client_history(coach, s, client)
+            summary = summarize_progress(history, reports, today)
             month = today - timedelta(days=max(WINDOWS) - 1)
             weekdays = client_training_weekdays(client.profile)
             first = max(month, first_planned_day(client))
-            scheduled = planned_days(weekdays, store.planned_kinds(s, client, month), first, today - timedelta(days=1))
+            plans = sessions.planned_kinds(s, client, month)
+            scheduled = planned_days(weekdays, plans, first, today - timedelta(days=1))
             trained = {r.day for r in history.sessions if month <= r.day <= today and r.kind not in NOT_TRAINING}
             done = {r.day for r in history.sessions if r.day in trained and r.status in DONE}
             planned = trained | set(scheduled)
@@ -76,11 +77,11 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
                     planned_28=_in_last(28, planned, today),
                     done_28=_in_last(28, done, today),
                     streak=summary.streak,
-                    last_session=store.last_done_day(s, client),
+                    last_session=sessions.last_done_day(s, client),
                     pain_average=summary.pain_recent,
                     pain_trend=summary.pain_trend,
                     open_red_flags=red_flags.get(client.id, 0),
-                    open_alerts=alerts.get(client.id, 0),
+                    open_alerts=open_alerts.get(client.id, 0),
                 )
             )
     return rows

@@ -16,13 +16,13 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.coach_desk import store
 from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.report import ClientReport, build_report
 from bot.coach_desk.texts import coach_texts, kind_label, local_time
-from bot.db import repo
+from bot.db import alerts, clients, invites
 from bot.db.engine import unit_of_work
 from bot.db.models import AllowedChat, CoachAlert, InviteCode
+from bot.db.status import AlertKind
 from bot.service import AlertHandled, Coach, RedFlagsCleared
 
 T = TypeVar("T")
@@ -46,7 +46,7 @@ def handled_reply(done: AlertHandled | None, alert_id: int) -> str:
         when = local_time(done.handled_at, done.timezone)
         return texts["handled_before"].format(id=alert_id, by=done.handled_by, when=when)
     reply = texts["handled"].format(id=alert_id, kind=kind_label(done.kind), name=name, by=done.handled_by)
-    if done.kind == "red_flag" and done.red_flag_open:
+    if done.kind == AlertKind.RED_FLAG and done.red_flag_open:
         reply += " " + texts["handled_red_flag"].format(name=name, chat_id=done.chat_id)
     return reply
 
@@ -82,7 +82,7 @@ class DeskService:
     # --- alerts and red flags ----------------------------------------------------------------
     def alerts(self, open_only: bool = False) -> list[CoachAlert]:
         """Oldest first, each with its client loaded."""
-        return self._work(lambda s: store.alerts(s, open_only=open_only))
+        return self._work(lambda s: alerts.list_alerts(s, open_only=open_only))
 
     def handle_alert(self, alert_id: int, by: str) -> Answer:
         """Mark an alert handled; a red flag's client stays stopped until `clear`."""
@@ -103,7 +103,7 @@ class DeskService:
 
     def client_name(self, chat_id: int) -> str | None:
         def name(s: Session) -> str | None:
-            client = repo.get_client(s, chat_id)
+            client = clients.get_client(s, chat_id)
             return client.display_name if client is not None else None
 
         return self._work(name)
@@ -111,20 +111,20 @@ class DeskService:
     # --- enrolment ---------------------------------------------------------------------------
     def create_invite(self, by: str | None) -> str:
         """A new one-use invite code."""
-        return self._work(lambda s: repo.create_invite(s, by, self.clock()))
+        return self._work(lambda s: invites.create_invite(s, by, self.clock()))
 
     def invites(self) -> list[InviteCode]:
-        return self._work(store.invites)
+        return self._work(invites.list_invites)
 
     def allow(self, chat_id: int, note: str | None) -> None:
-        self._work(lambda s: repo.allow_chat(s, chat_id, note, self.clock()))
+        self._work(lambda s: invites.allow_chat(s, chat_id, note, self.clock()))
 
     def disallow(self, chat_id: int) -> bool:
         """False when the chat was not on the allow-list."""
-        return self._work(lambda s: repo.disallow_chat(s, chat_id))
+        return self._work(lambda s: invites.disallow_chat(s, chat_id))
 
     def allowed_chats(self) -> list[AllowedChat]:
-        return self._work(store.allowed_chats)
+        return self._work(invites.list_allowed_chats)
 
     # --- the report --------------------------------------------------------------------------
     def report(self) -> list[ClientReport]:

@@ -36,7 +36,6 @@ def _sqlite_engine(url: URL) -> Engine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
 
-    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # SQLAlchemy, not pysqlite, decides when transactions begin: SAVEPOINT needs that.
         dbapi_connection.isolation_level = None
@@ -45,13 +44,14 @@ def _sqlite_engine(url: URL) -> Engine:
         if database not in ("", ":memory:"):
             _use_wal(dbapi_connection)
 
-    @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # Take the write lock at BEGIN. A deferred WAL transaction that reads and then writes
         # fails at once with SQLITE_BUSY when another writer got in first; IMMEDIATE ones wait
         # on the busy timeout instead, so concurrent workers queue rather than error.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
     return engine
 
 

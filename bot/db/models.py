@@ -1,13 +1,15 @@
 """Session database schema: clients, their profile, training history, safety reports, delivery.
 
 Every row that belongs to a client references it with ON DELETE CASCADE, so deleting the client
-(`/forget`) deletes everything about them. Vocabularies are tuples here so other modules can
-import the exact spellings the check constraints accept.
+(`/forget`) deletes everything about them. The stored vocabularies (states, statuses, kinds)
+are the enums of status.py; the profile's answers and the plan kinds are tuples here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -30,17 +32,20 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
 from sqlalchemy.types import TypeDecorator
 
-CLIENT_STATES = ("invited", "onboarding", "active", "paused")
+from bot.db.status import (
+    AlertKind,
+    CheckInStatus,
+    ClientState,
+    RedFlagState,
+    ReminderKind,
+    ReminderStatus,
+    SymptomKind,
+    UpdateState,
+)
+
 EXPERIENCE_LEVELS = ("new", "some", "regular")
 BALANCE_CONFIDENCE = ("low", "medium", "high")
-CHECKIN_STATUSES = ("done", "partial", "skipped")
-SYMPTOM_KINDS = ("pain", "fatigue", "red_flag")
-RED_FLAG_STATES = ("open", "handled", "cleared")
 PLAN_KINDS = ("strength", "balance", "walk", "minimum", "gentle", "rest", "stop")  # bot.coaching.models
-ALERT_KINDS = ("red_flag", "pain_high", "human_request", "missed_sessions", "recent_fracture")
-REMINDER_KINDS = ("checkin", "nudge", "light")
-REMINDER_STATUSES = ("claimed", "sent", "failed", "skipped")
-UPDATE_STATES = ("processing", "done")
 DEFAULT_TIMEZONE = "America/Chicago"
 
 # Stable constraint names let later (batch) migrations on SQLite find and alter constraints.
@@ -52,7 +57,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# Typed `Any`: SQLAlchemy 1.4 ships no types (sqlalchemy2-stubs and its mypy plugin would add them).
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 class UTCDateTime(TypeDecorator):
@@ -80,9 +86,22 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
+def _one_of(column: str, values: Iterable[str]) -> str:
     """SQL text for a check constraint; values are our own constants, never user input."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def parse_training_days(text: str | None) -> tuple[int, ...]:
+    """Stored training days ("0,2,4") as weekday numbers, Monday = 0, in order."""
+    return tuple(sorted({int(d) for d in (text or "").split(",") if d}))
+
+
+def format_training_days(days: Iterable[int]) -> str:
+    """Weekday numbers as stored: sorted, each once, comma-separated."""
+    weekdays = sorted({int(d) for d in days})
+    if any(not 0 <= d <= 6 for d in weekdays):
+        raise ValueError("training days are weekday numbers 0 (Monday) to 6 (Sunday)")
+    return ",".join(str(d) for d in weekdays)
 
 
 # A client's rows go with the client: the database cascades, the ORM does not load them first.
@@ -98,13 +117,13 @@ class Client(Base):
     """One person chatting with the coach, keyed by their Telegram chat id."""
 
     __tablename__ = "clients"
-    __table_args__ = (CheckConstraint(_one_of("state", CLIENT_STATES), name="state"),)
+    __table_args__ = (CheckConstraint(_one_of("state", ClientState), name="state"),)
 
     id = Column(Integer, primary_key=True)
     chat_id = Column(BigInteger, nullable=False, unique=True)
     display_name = Column(String(120), nullable=True)
     timezone = Column(String(64), nullable=False, default=DEFAULT_TIMEZONE)
-    state = Column(String(16), nullable=False, default="invited")
+    state = Column(String(16), nullable=False, default=ClientState.INVITED)
     consent_at = Column(UTCDateTime, nullable=True)
     created_at = Column(UTCDateTime, nullable=False)
     reminders_paused = Column(Boolean, nullable=False, default=False)
@@ -144,7 +163,7 @@ class Profile(Base):
     balance_confidence = Column(String(16), nullable=True)
     baseline_pain = Column(Integer, nullable=True)
     sessions_per_week = Column(Integer, nullable=True)
-    training_days = Column(String(20), nullable=True)  # weekday numbers, Monday = 0: "0,2,4"
+    training_days = Column(String(20), nullable=True)  # see parse_training_days: "0,2,4"
     reminder_time = Column(Time, nullable=True)  # in the client's own timezone
     equipment = Column(String(200), nullable=False, default="")  # "chair,band"
     updated_at = Column(UTCDateTime, nullable=False)
@@ -164,9 +183,9 @@ class Profile(Base):
         return None not in (self.recent_fracture, self.several_fractures, self.height_loss_or_curve)
 
     @property
-    def training_weekdays(self) -> frozenset[int]:
-        """Training days as weekday numbers (Monday = 0)."""
-        return frozenset(int(d) for d in (self.training_days or "").split(",") if d)
+    def training_weekdays(self) -> tuple[int, ...]:
+        """The chosen training days as weekday numbers (Monday = 0), in order."""
+        return parse_training_days(self.training_days)
 
     @property
     def equipment_items(self) -> frozenset[str]:
@@ -217,7 +236,7 @@ class CheckIn(Base):
         Index("ix_checkins_client_id_day", "client_id", "day"),
         # A message run through Rasa twice (a restart mid-turn) is logged once; NULLs never clash.
         Index("uq_checkins_client_id_source_message_id", "client_id", "source_message_id", unique=True),
-        CheckConstraint(_one_of("status", CHECKIN_STATUSES), name="status"),
+        CheckConstraint(_one_of("status", CheckInStatus), name="status"),
         CheckConstraint("rpe BETWEEN 1 AND 10", name="rpe"),
         CheckConstraint("pain BETWEEN 0 AND 10", name="pain"),
         CheckConstraint(f"session_kind IS NULL OR {_one_of('session_kind', PLAN_KINDS)}", name="session_kind"),
@@ -282,14 +301,14 @@ class SymptomReport(Base):
 
     __tablename__ = "symptom_reports"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", SYMPTOM_KINDS), name="kind"),
+        CheckConstraint(_one_of("kind", SymptomKind), name="kind"),
         CheckConstraint("score BETWEEN 0 AND 10", name="score"),
-        CheckConstraint(_one_of("state", RED_FLAG_STATES), name="state"),
-        CheckConstraint("(kind = 'red_flag') = (state IS NOT NULL)", name="red_flag_state"),
+        CheckConstraint(_one_of("state", RedFlagState), name="state"),
+        CheckConstraint(f"(kind = '{SymptomKind.RED_FLAG}') = (state IS NOT NULL)", name="red_flag_state"),
         CheckConstraint(
-            "state IS NULL OR (state = 'open' AND handled_at IS NULL AND cleared_at IS NULL)"
-            " OR (state = 'handled' AND handled_at IS NOT NULL AND cleared_at IS NULL)"
-            " OR (state = 'cleared' AND cleared_at IS NOT NULL)",
+            f"state IS NULL OR (state = '{RedFlagState.OPEN}' AND handled_at IS NULL AND cleared_at IS NULL)"
+            f" OR (state = '{RedFlagState.HANDLED}' AND handled_at IS NOT NULL AND cleared_at IS NULL)"
+            f" OR (state = '{RedFlagState.CLEARED}' AND cleared_at IS NOT NULL)",
             name="state_times",
         ),
         # A message run through Rasa twice (a restart mid-turn) is reported once; NULLs never clash.
@@ -321,7 +340,7 @@ class CoachAlert(Base):
 
     __tablename__ = "coach_alerts"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", ALERT_KINDS), name="kind"),
+        CheckConstraint(_one_of("kind", AlertKind), name="kind"),
         # A unique index, not a constraint: SQLite adds it without rebuilding the table.
         Index("uq_coach_alerts_client_id_dedup_key", "client_id", "dedup_key", unique=True),
     )
@@ -350,8 +369,8 @@ class ReminderSent(Base):
     __tablename__ = "reminders_sent"
     __table_args__ = (
         UniqueConstraint("client_id", "day", "kind"),
-        CheckConstraint(_one_of("kind", REMINDER_KINDS), name="kind"),
-        CheckConstraint(_one_of("status", REMINDER_STATUSES), name="status"),
+        CheckConstraint(_one_of("kind", ReminderKind), name="kind"),
+        CheckConstraint(_one_of("status", ReminderStatus), name="status"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -360,7 +379,7 @@ class ReminderSent(Base):
     kind = Column(String(16), nullable=False)
     claimed_at = Column(UTCDateTime, nullable=False)
     sent_at = Column(UTCDateTime, nullable=True)
-    status = Column(String(16), nullable=False, default="claimed")
+    status = Column(String(16), nullable=False, default=ReminderStatus.CLAIMED)
     # A "claimed" row whose lease ran out belongs to nobody (its sender died); each takeover
     # adds an attempt, and only the holder of the current attempt may record the outcome.
     lease_until = Column(UTCDateTime, nullable=True)
@@ -371,14 +390,14 @@ class ReminderSent(Base):
 
 class ProcessedUpdate(Base):
     """A Telegram update claimed by one process, and the record of its turn, so that every
-    update is answered once even when the process is killed in the middle (bot/telegram/turns.py).
+    update is answered once even when the process is killed in the middle (bot/db/turns.py).
 
     While "processing", the row holds the update itself (any process can finish an orphaned turn),
     the replies once they are decided, and how many Telegram messages went out; "done" drops them.
     """
 
     __tablename__ = "processed_updates"
-    __table_args__ = (CheckConstraint(_one_of("state", UPDATE_STATES), name="state"),)
+    __table_args__ = (CheckConstraint(_one_of("state", UpdateState), name="state"),)
 
     update_id = Column(BigInteger, primary_key=True, autoincrement=False)
     state = Column(String(16), nullable=False, index=True)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.db.models import LiveKeyboard, ProcessedUpdate, RefusedGroup
+from bot.db.status import UpdateState
 
 IsGone = Callable[[str | None, datetime], bool]  # (owner, claimed_at) -> may it be taken over?
 Reply = dict[str, Any]  # one of Rasa's bot messages: {"text": ..., "buttons": [...], ...}
@@ -41,14 +42,14 @@ def claim(
     try:
         with s.begin_nested():
             s.execute(insert(ProcessedUpdate).values(
-                update_id=update_id, state="processing", claimed_at=now, owner=owner,
+                update_id=update_id, state=UpdateState.PROCESSING, claimed_at=now, owner=owner,
                 chat_id=chat_id, update_json=update_json, delivered=0, attempts=1))
         return Turn(update_id, None, 0, 1)
     except IntegrityError:
         pass
     row = s.execute(select(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id)
                     .execution_options(populate_existing=True)).scalar_one_or_none()
-    if row is None or row.state == "done":
+    if row is None or row.state == UpdateState.DONE:
         return None
     if row.owner != owner and not is_gone(row.owner, row.claimed_at):
         return None
@@ -59,7 +60,7 @@ def claim(
     # Conditional UPDATE: of several processes finding the same orphan, exactly one matches.
     taken = s.execute(
         update(ProcessedUpdate)
-        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.state == "processing",
+        .where(ProcessedUpdate.update_id == update_id, ProcessedUpdate.state == UpdateState.PROCESSING,
                held_by)
         .values(owner=owner, claimed_at=now, attempts=attempts)
         .execution_options(synchronize_session=False)
@@ -113,7 +114,7 @@ def keyboard_has_passed(s: Session, chat_id: int, message_id: int | None) -> boo
 
 def complete(s: Session, update_id: int, now: datetime) -> None:
     """Done: a re-delivery is skipped. The client's words and our replies are not kept."""
-    values = dict(state="done", done_at=now, owner=None, update_json=None, replies=None)
+    values = dict(state=UpdateState.DONE, done_at=now, owner=None, update_json=None, replies=None)
     done = s.execute(update(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id)
                      .values(**values).execution_options(synchronize_session=False))
     if done.rowcount == 0:
@@ -123,7 +124,7 @@ def complete(s: Session, update_id: int, now: datetime) -> None:
 def release(s: Session, update_id: int, owner: str) -> None:
     """Processing failed: give the claim up (keeping what is recorded) for the next try."""
     s.execute(update(ProcessedUpdate)
-              .where(_mine(update_id, owner), ProcessedUpdate.state == "processing")
+              .where(_mine(update_id, owner), ProcessedUpdate.state == UpdateState.PROCESSING)
               .values(owner=None).execution_options(synchronize_session=False))
 
 
@@ -132,7 +133,7 @@ def orphans(s: Session, is_gone: IsGone, limit: int = 100) -> list[tuple[int, st
     rows = s.execute(
         select(ProcessedUpdate.update_id, ProcessedUpdate.update_json, ProcessedUpdate.owner,
                ProcessedUpdate.claimed_at)
-        .where(ProcessedUpdate.state == "processing", ProcessedUpdate.update_json.is_not(None))
+        .where(ProcessedUpdate.state == UpdateState.PROCESSING, ProcessedUpdate.update_json.is_not(None))
         .order_by(ProcessedUpdate.update_id).limit(limit)
     ).all()
     return [(r.update_id, r.update_json) for r in rows if is_gone(r.owner, r.claimed_at)]
@@ -142,10 +143,10 @@ def prune(s: Session, before: datetime) -> int:
     """Forget finished updates claimed before `before` (Telegram re-delivers for 24 h at most)."""
     result = s.execute(
         delete(ProcessedUpdate)
-        .where(ProcessedUpdate.state == "done", ProcessedUpdate.claimed_at < before)
+        .where(ProcessedUpdate.state == UpdateState.DONE, ProcessedUpdate.claimed_at < before)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return int(result.rowcount)
 
 
 def refuse_group_once(s: Session, chat_id: int, now: datetime) -> bool:

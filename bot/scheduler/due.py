@@ -7,6 +7,7 @@ evening `nudge` on a strength day is due at the nudge time if the day's reminder
 `nudge_min_gap` earlier and the client has not checked in. A reminder is also due again when its
 claim's lease ran out (its sender died). Reminders found too late, or over the daily cap, are
 recorded as skipped (today's only), so nothing is sent at night; after a check-in nothing is due.
+What it reads and decides (Candidate, Record, Due, Closing) are bot.db.reminders' values.
 """
 
 from __future__ import annotations
@@ -15,76 +16,16 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.coaching.engine import training_weekdays
+from bot.db.reminders import Candidate, Closing, Due, Key, Record
+from bot.db.status import LIVE_REMINDERS, ReminderKind, ReminderStatus
 from bot.scheduler.config import ReminderConfig
 
 logger = logging.getLogger(__name__)
-
-LIVE = ("claimed", "sent")  # rows that count as a message the client got (or is getting)
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """An active client whose reminders are on (not paused, not blocked, a time chosen)."""
-
-    client_id: int
-    chat_id: int
-    name: str | None
-    timezone: str
-    reminder_time: time
-    training_days: tuple[int, ...]
-    sessions_per_week: int
-    light_reminders: bool
-
-
-@dataclass(frozen=True)
-class Record:
-    """A reminders_sent row as the scheduler needs it."""
-
-    id: int
-    status: str
-    attempts: int
-    claimed_at: datetime
-    lease_until: datetime | None
-    sent_at: datetime | None
-
-
-Key = tuple[int, date, str]  # (client_id, local day, kind)
-
-
-@dataclass(frozen=True)
-class Due:
-    """A reminder to claim and send; `record_id`/`attempts` name the expired claim to take over."""
-
-    client_id: int
-    chat_id: int
-    name: str | None
-    day: date
-    kind: str
-    due_at: datetime
-    record_id: int | None = None
-    attempts: int = 0
-
-    @property
-    def key(self) -> Key:
-        return (self.client_id, self.day, self.kind)
-
-
-@dataclass(frozen=True)
-class Closing:
-    """A reminder that will not be sent: recorded with `status` so it is not considered again."""
-
-    client_id: int
-    day: date
-    kind: str
-    status: str  # "skipped" (late, checked in, daily cap) or "failed" (too many attempts)
-    reason: str
-    record_id: int | None = None
-    attempts: int = 0
 
 
 @dataclass
@@ -110,7 +51,7 @@ def _zone(name: str) -> ZoneInfo | None:
 
 def expired(record: Record, now: datetime, lease: timedelta) -> bool:
     """A claim nobody holds any more (rows claimed without a lease expire `lease` after the claim)."""
-    if record.status != "claimed":
+    if record.status != ReminderStatus.CLAIMED:
         return False
     if record.lease_until is None:
         return record.claimed_at + lease <= now
@@ -140,7 +81,7 @@ class _Finder:
         config: ReminderConfig,
     ) -> None:
         self.records, self.checked_in, self.now, self.config = records, checked_in, now, config
-        self.live_per_day = Counter((cid, day) for (cid, day, _), r in records.items() if r.status in LIVE)
+        self.live_per_day = Counter((cid, day) for (cid, day, _), r in records.items() if r.status in LIVE_REMINDERS)
         self.report = DueReport()
 
     def client(self, client: Candidate) -> None:
@@ -151,19 +92,20 @@ class _Finder:
         today = self.now.astimezone(tz).date()
         strong = strength_days(client.sessions_per_week, client.training_days)
         for day in (today - timedelta(days=1), today):
-            kind = "checkin" if day.weekday() in strong else "light" if client.light_reminders else None
+            kind = (ReminderKind.CHECKIN if day.weekday() in strong
+                    else ReminderKind.LIGHT if client.light_reminders else None)
             if kind is not None:
                 due_at = datetime.combine(day, client.reminder_time, tzinfo=tz)
                 self._consider(client, day, kind, due_at, self.config.window, day == today)
-            reminder = self.records.get((client.client_id, day, "checkin"))
-            if reminder is None or reminder.status != "sent" or reminder.sent_at is None:
+            reminder = self.records.get((client.client_id, day, ReminderKind.CHECKIN))
+            if reminder is None or reminder.status != ReminderStatus.SENT or reminder.sent_at is None:
                 continue
             nudge_at = datetime.combine(day, self.config.nudge_time, tzinfo=tz)
             if reminder.sent_at <= nudge_at - self.config.nudge_min_gap:
-                self._consider(client, day, "nudge", nudge_at, self.config.nudge_window, day == today)
+                self._consider(client, day, ReminderKind.NUDGE, nudge_at, self.config.nudge_window, day == today)
 
     def _consider(
-        self, client: Candidate, day: date, kind: str, due_at: datetime, window: timedelta, is_today: bool
+        self, client: Candidate, day: date, kind: ReminderKind, due_at: datetime, window: timedelta, is_today: bool
     ) -> None:
         if due_at > self.now:
             return
@@ -176,13 +118,15 @@ class _Finder:
             if reason is None:
                 self.report.due.append(Due(cid, client.chat_id, client.name, day, kind, due_at))
             elif is_today and reason != "checked_in":  # a check-in is seen again on every run
-                self.report.closing.append(Closing(cid, day, kind, "skipped", reason))
+                self.report.closing.append(Closing(cid, day, kind, ReminderStatus.SKIPPED, reason))
             return
         if not expired(record, self.now, self.config.lease):
             return
         if record.attempts >= self.config.max_attempts:
-            self.report.closing.append(Closing(cid, day, kind, "failed", "attempts", record.id, record.attempts))
+            failed = Closing(cid, day, kind, ReminderStatus.FAILED, "attempts", record.id, record.attempts)
+            self.report.closing.append(failed)
         elif reason is not None:
-            self.report.closing.append(Closing(cid, day, kind, "skipped", reason, record.id, record.attempts))
+            skipped = Closing(cid, day, kind, ReminderStatus.SKIPPED, reason, record.id, record.attempts)
+            self.report.closing.append(skipped)
         else:
             self.report.due.append(Due(cid, client.chat_id, client.name, day, kind, due_at, record.id, record.attempts))

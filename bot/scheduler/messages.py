@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 from bot.coaching.models import Plan
+from bot.db.status import ReminderKind
 from bot.messaging.formatting import inline_keyboard
 from bot.scheduler.config import ReminderConfig
 
@@ -23,7 +24,7 @@ def compose(kind: str, plan: Plan | None, name: str | None, config: ReminderConf
     if plan is None or not plan.exercises:
         return None
     texts = config.texts
-    template = texts["nudge"] if kind == "nudge" else texts[kind].get(plan.kind)
+    template = texts[kind] if kind == ReminderKind.NUDGE else texts[kind].get(plan.kind)
     if template is None:
         return None
     moves = len(plan.exercises)

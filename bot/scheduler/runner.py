@@ -22,18 +22,22 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.db import reminders
+from bot.db.engine import unit_of_work
+from bot.db.reminders import Claim, Due
+from bot.db.status import ReminderStatus
 from bot.messaging.client import make_bot
-from bot.scheduler import store
 from bot.scheduler.config import ReminderConfig, load_config
-from bot.scheduler.due import Due, compute_due
+from bot.scheduler.due import compute_due
 from bot.scheduler.messages import ReminderMessage, compose
 from bot.scheduler.pacing import SendPacer
 from bot.service import Coach
@@ -41,6 +45,18 @@ from bot.service import Coach
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_TRIES = 5  # 429 answers honoured for one reminder before it waits for a later run
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _in_transaction(
+    engine: Engine, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """One bot.db.reminders call as a transaction of its own: claims are committed before
+    sending, an outcome as soon as it is known."""
+    with unit_of_work(engine) as s:
+        return work(s, *args, **kwargs)
 
 
 @dataclass
@@ -108,9 +124,10 @@ class ReminderScheduler:
     def close(self) -> None:
         self._marks.shutdown(wait=True)
 
-    async def record_sent(self, held: store.Claim, now: datetime) -> bool:
+    async def record_sent(self, held: Claim, now: datetime) -> bool:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._marks, store.finish, self.engine, held, "sent", now)
+        return await loop.run_in_executor(
+            self._marks, _in_transaction, self.engine, reminders.finish, held, ReminderStatus.SENT, now)
 
     async def serve(self) -> None:
         """Run every `poll_seconds` until stopped; a failed run is logged and retried."""
@@ -136,12 +153,13 @@ class ReminderScheduler:
             return now + timedelta(seconds=time.monotonic() - started)
 
         stats = RunStats()
-        snapshot = await asyncio.to_thread(store.load_snapshot, self.engine, clock())
+        snapshot = await asyncio.to_thread(_in_transaction, self.engine, reminders.load_snapshot, clock())
         report = compute_due(snapshot.candidates, snapshot.records, snapshot.checked_in, clock(), self.config)
         if report.closing:
-            await asyncio.to_thread(store.close, self.engine, report.closing, clock(), self.config.lease)
-            stats.skipped += sum(c.status == "skipped" for c in report.closing)
-            stats.failed += sum(c.status == "failed" for c in report.closing)
+            await asyncio.to_thread(
+                _in_transaction, self.engine, reminders.close, report.closing, clock(), self.config.lease)
+            stats.skipped += sum(c.status == ReminderStatus.SKIPPED for c in report.closing)
+            stats.failed += sum(c.status == ReminderStatus.FAILED for c in report.closing)
         stats.due = len(report.due)
         if report.due:
             await _Run(self, Coach(self.engine, clock), clock, stats).deliver(_spread(report.due))
@@ -171,7 +189,7 @@ class _Run:
     async def deliver(self, dues: list[Due]) -> None:
         workers = min(self.config.concurrency, len(dues))
         # A short queue: the next batch is claimed only when this one is nearly handed out.
-        queue: asyncio.Queue[tuple[store.Claim, float] | None] = asyncio.Queue(maxsize=workers)
+        queue: asyncio.Queue[tuple[Claim, float] | None] = asyncio.Queue(maxsize=workers)
         tasks = [asyncio.create_task(self._claim_all(dues, queue, workers))]
         tasks += [asyncio.create_task(self._work(queue)) for _ in range(workers)]
         try:
@@ -198,7 +216,9 @@ class _Run:
                 batch = dues[start : start + self._batch_size(workers)]
                 start += len(batch)
                 claimed_at = time.monotonic()
-                claims = await asyncio.to_thread(store.claim, self.scheduler.engine, batch, self.clock(), self.config)
+                claims = await asyncio.to_thread(
+                    _in_transaction, self.scheduler.engine, reminders.claim, batch, self.clock(), self.config.lease,
+                    self.config.max_unprompted_per_day)
                 self.stats.claimed += len(claims)
                 for held in claims:
                     await queue.put((held, claimed_at))
@@ -206,12 +226,12 @@ class _Run:
             for _ in range(workers):
                 await queue.put(None)
 
-    async def _work(self, queue: asyncio.Queue[tuple[store.Claim, float] | None]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[Claim, float] | None]) -> None:
         while (item := await queue.get()) is not None:
             await self._send(*item)
             self.handled += 1
 
-    async def _send(self, held: store.Claim, claimed_at: float) -> None:
+    async def _send(self, held: Claim, claimed_at: float) -> None:
         if self.scheduler.stopping:
             return await self._later(held, self.clock())
         message = await self._compose(held)
@@ -222,7 +242,7 @@ class _Run:
             self.stats.lost += 1
             logger.warning("reminder %d was sent but its claim had been taken over", held.id)
 
-    async def _compose(self, held: store.Claim) -> ReminderMessage | None:
+    async def _compose(self, held: Claim) -> ReminderMessage | None:
         """The text for today's plan; None (recorded) when there is nothing to remind about."""
         due = held.due
         try:
@@ -234,10 +254,11 @@ class _Run:
             return None
         if message is None:
             self.stats.skipped += 1
-            await asyncio.to_thread(store.finish, self.scheduler.engine, held, "skipped", self.clock())
+            await asyncio.to_thread(
+                _in_transaction, self.scheduler.engine, reminders.finish, held, ReminderStatus.SKIPPED, self.clock())
         return message
 
-    async def _deliver(self, held: store.Claim, message: ReminderMessage, claimed_at: float) -> bool:
+    async def _deliver(self, held: Claim, message: ReminderMessage, claimed_at: float) -> bool:
         """Send in the next free slot; True when Telegram took it. Every other outcome is
         recorded here (blocked, refused, or handed back for a later try)."""
         due, engine = held.due, self.scheduler.engine
@@ -249,7 +270,9 @@ class _Run:
             if time.monotonic() > claimed_at + self.config.lease.total_seconds() / 2:
                 # Half the lease is gone (a slow database, a long 429): renew it before sending, so
                 # it cannot run out mid-send and be taken over by another scheduler.
-                if not await asyncio.to_thread(store.set_lease, engine, held, self.clock() + self.config.lease):
+                renewed = await asyncio.to_thread(
+                    _in_transaction, engine, reminders.set_lease, held, self.clock() + self.config.lease)
+                if not renewed:
                     self.stats.lost += 1
                     return False
                 claimed_at = time.monotonic()
@@ -262,12 +285,13 @@ class _Run:
                 self.scheduler.pacer.hold(pause)
             except Forbidden:
                 self.stats.blocked += 1
-                await asyncio.to_thread(store.mark_blocked, engine, held, self.clock())
+                await asyncio.to_thread(_in_transaction, engine, reminders.mark_blocked, held, self.clock())
                 return False
             except BadRequest as exc:  # e.g. chat not found: sending again will not help
                 logger.warning("reminder for client %d refused: %s", due.client_id, type(exc).__name__)
                 self.stats.failed += 1
-                await asyncio.to_thread(store.finish, engine, held, "failed", self.clock())
+                await asyncio.to_thread(
+                    _in_transaction, engine, reminders.finish, held, ReminderStatus.FAILED, self.clock())
                 return False
             except TelegramError as exc:  # network, timeout, 5xx (after the client's own retries)
                 logger.warning("reminder for client %d not sent (%s); will retry", due.client_id, type(exc).__name__)
@@ -275,10 +299,10 @@ class _Run:
         await self._later(held, self.clock() + self.config.retry_delay)
         return False
 
-    async def _later(self, held: store.Claim, when: datetime) -> None:
+    async def _later(self, held: Claim, when: datetime) -> None:
         """Hand the claim back until `when`, for this or another scheduler's next run."""
         self.stats.retry_later += 1
-        await asyncio.to_thread(store.set_lease, self.scheduler.engine, held, when)
+        await asyncio.to_thread(_in_transaction, self.scheduler.engine, reminders.set_lease, held, when)
 
 
 async def run_once(engine: Engine, bot: Bot, now: datetime, config: ReminderConfig | None = None) -> RunStats:

@@ -1,7 +1,8 @@
 """The channel's database work: turn records (claims that survive kill -9) and the enrolment gate.
 
-Each call is one unit of work run in a worker thread, because the database drivers block and the
-channel runs on Rasa's event loop.
+An adapter, not a data layer: it runs bot.db's functions (turns, clients, invites) with this
+process's owner id and clock, each call one unit of work in a worker thread, because the database
+drivers block and the channel runs on Rasa's event loop.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import repo, turns
+from bot.db import clients, invites, turns
 from bot.db.engine import unit_of_work
 from bot.db.turns import Reply, Turn
 from bot.telegram import owner as owners
@@ -100,9 +101,9 @@ class ChannelStore:
         """May this chat be coached? A client who writes has unblocked the bot, if they had
         blocked it: their reminders start again."""
         def check(s: Session) -> bool:
-            enrolled = repo.is_enrolled(s, chat_id, self.allowed_chat_ids)
+            enrolled = clients.is_enrolled(s, chat_id, self.allowed_chat_ids)
             if enrolled:
-                repo.mark_reachable(s, chat_id)
+                clients.mark_reachable(s, chat_id)
             return enrolled
 
         return await self._run(check)
@@ -110,5 +111,5 @@ class ChannelStore:
     async def redeem(self, code: str, chat_id: int, display_name: str) -> bool:
         """Enrol the chat with an invite code; False if the code is unknown or used."""
         return await self._run(
-            lambda s: repo.redeem_invite(s, code, chat_id, display_name or None, self.clock())
+            lambda s: invites.redeem_invite(s, code, chat_id, display_name or None, self.clock())
             is not None)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
-from bot.db import repo
+from bot.db import clients, sessions
 from bot.db.engine import unit_of_work
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -21,10 +21,10 @@ def enrol(
 ) -> None:
     """An active client with a finished profile, who joined (consented) at `joined`."""
     with unit_of_work(engine) as s:
-        client = repo.get_or_create_client(s, chat_id, name, joined)
+        client = clients.get_or_create_client(s, chat_id, name, joined)
         client.state = "active"
-        repo.set_consent(s, client, joined)
-        repo.save_profile(
+        clients.set_consent(s, client, joined)
+        clients.save_profile(
             s, client, now=joined, experience="some", vertebral_fracture=False, falls_last_year=0,
             balance_confidence="medium", baseline_pain=2, sessions_per_week=3,
             training_days=list(training_days), reminder_time=time(9, 0), equipment=["chair", "band"],
@@ -39,14 +39,14 @@ def check_in(
     """A check-in logged at noon of that day, Chicago time."""
     at = datetime.combine(day, time(12), tzinfo=CHICAGO)
     with unit_of_work(engine) as s:
-        client = repo.get_client(s, chat_id)
-        repo.record_checkin(s, client, day, status, rpe=rpe, pain=pain, note=note, now=at)
+        client = clients.get_client(s, chat_id)
+        sessions.record_checkin(s, client, day, status, rpe=rpe, pain=pain, note=note, now=at)
 
 
 def plan(engine: Engine, chat_id: int, day: date, kind: str, at: datetime) -> None:
     """What the engine planned for a day (only its kind matters to the coach desk)."""
     with unit_of_work(engine) as s:
-        repo.save_planned_session(s, repo.get_client(s, chat_id), day, kind, json.dumps({"kind": kind}), at)
+        sessions.save_planned_session(s, clients.get_client(s, chat_id), day, kind, json.dumps({"kind": kind}), at)
 
 
 def local_days_before(now: datetime, n: int) -> date:

@@ -10,10 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from telegram import Bot
 
-from bot.coach_desk import store as desk_store
 from bot.coach_desk.adherence import detect_missed_sessions
 from bot.coach_desk.alerts import AlertDispatcher, notify_pending
-from bot.db import repo
+from bot.db import alerts
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 from bot.messaging.client import make_bot
@@ -127,7 +126,7 @@ async def test_an_alert_claimed_by_a_sender_that_died_is_taken_over_later(
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
     Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "hello?")
     with unit_of_work(db_engine) as s:  # another process claimed it, then crashed before sending
-        assert desk_store.claim_next_alert(s, NOW, timedelta(minutes=5)) is not None
+        assert alerts.claim_next_alert(s, NOW, timedelta(minutes=5)) is not None
 
     assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=1)).dispatch() == 0
     assert await _dispatcher(db_engine, bot, NOW + timedelta(minutes=6)).dispatch() == 1
@@ -155,7 +154,7 @@ async def test_an_alert_handled_before_it_was_sent_is_not_sent(
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
     Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "call me")
     with unit_of_work(db_engine) as s:
-        repo.mark_alert_handled(s, _alerts(db_engine)[0].id, "Sue at the desk", NOW)
+        alerts.mark_alert_handled(s, _alerts(db_engine)[0].id, "Sue at the desk", NOW)
 
     assert await _dispatcher(db_engine, bot).dispatch() == 0
     assert fake.texts_to(COACH_CHAT) == []

@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 from rasa.core.channels.channel import UserMessage
 from sqlalchemy.engine import Engine
 
-from bot.coach_desk.store import allowed_chats, invites
 from bot.coach_desk.texts import coach_texts
-from bot.db import repo
+from bot.db import alerts, clients, symptoms
 from bot.db.engine import unit_of_work
+from bot.db.invites import list_allowed_chats, list_invites
 from bot.db.models import CoachAlert
 from bot.service import Coach
 from bot.telegram.texts import default_texts
@@ -30,12 +30,12 @@ TEXTS = default_texts()
 
 def _open_alerts(engine: Engine) -> list[CoachAlert]:
     with unit_of_work(engine) as s:
-        return repo.open_alerts(s)
+        return alerts.list_alerts(s, open_only=True)
 
 
 def _red_flags(engine: Engine, chat_id: int) -> int:
     with unit_of_work(engine) as s:
-        return len(repo.open_red_flags(s, repo.get_client(s, chat_id)))
+        return len(symptoms.open_red_flags(s, clients.get_client(s, chat_id)))
 
 
 def _replies(fake: FakeTelegram) -> list[str]:
@@ -88,14 +88,14 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
 
         invite = await _coach_says(fake, "/invite")
         with unit_of_work(db_engine) as s:
-            [code] = [i.code for i in invites(s)]
-            assert invites(s)[0].created_by == "Ada"
+            [code] = [i.code for i in list_invites(s)]
+            assert list_invites(s)[0].created_by == "Ada"
         assert f"https://t.me/{fake.bot_username}?start={code}" in invite
 
         assert "Chat 4300000009 is enrolled (referred by Dr Lee)" in await _coach_says(
             fake, f"/allow {NEWCOMER} referred by Dr Lee")
         with unit_of_work(db_engine) as s:
-            assert [(a.chat_id, a.note) for a in allowed_chats(s)] == [(NEWCOMER, "referred by Dr Lee")]
+            assert [(a.chat_id, a.note) for a in list_allowed_chats(s)] == [(NEWCOMER, "referred by Dr Lee")]
 
         report = await _coach_says(fake, "/report")
         assert report.startswith("Clients (1)")
@@ -106,7 +106,7 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
         assert await _coach_says(fake, f"/flags {RUTH} high_risk=yes floor=yes") == (
             f"Ruth (chat {RUTH}): fracture=no high_risk=yes weights=no floor=yes")
         with unit_of_work(db_engine) as s:
-            ruth = repo.get_client(s, RUTH)
+            ruth = clients.get_client(s, RUTH)
             assert (ruth.high_risk, ruth.cleared_floor, ruth.cleared_for_weights) == (True, True, False)
         assert (await _coach_says(fake, f"/flags {RUTH} weights=perhaps")).startswith("Usage: /flags")
         assert (await _coach_says(fake, "/flags")).startswith("Usage: /flags")
@@ -161,7 +161,7 @@ async def test_coach_commands_from_any_other_chat_do_nothing_special(
     assert [a.id for a in _open_alerts(db_engine)] == [alert.id]
     assert _red_flags(db_engine, RUTH) == 1
     with unit_of_work(db_engine) as s:
-        assert invites(s) == [] and allowed_chats(s) == []
+        assert list_invites(s) == [] and list_allowed_chats(s) == []
     # The alert itself did reach the coach chat (after the first update), and only there.
     assert len(fake.texts_to(COACH_CHAT)) == 1
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from bot.coach_desk.adherence import detect_missed_sessions, planned_days
 from bot.coaching.engine import strength_weekdays, training_weekdays
 from bot.coaching.models import Profile
-from bot.db import repo
+from bot.db import clients, symptoms
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 from bot.scheduler.due import strength_days
@@ -97,8 +97,8 @@ def test_clients_told_not_to_train_or_paused_are_not_chased(db_engine: Engine) -
     enrol(db_engine, RUTH, "Ruth", JOINED, MON_WED_FRI)
     enrol(db_engine, RUTH + 1, "Otto", JOINED, MON_WED_FRI)
     with unit_of_work(db_engine) as s:
-        repo.record_symptom(s, repo.get_client(s, RUTH), "red_flag", None, None, "fell hard", JOINED)
-        repo.get_client(s, RUTH + 1).state = "paused"
+        symptoms.record_symptom(s, clients.get_client(s, RUTH), "red_flag", None, None, "fell hard", JOINED)
+        clients.get_client(s, RUTH + 1).state = "paused"
     assert detect_missed_sessions(db_engine, noon(date(2026, 11, 26))) == []
 
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db import repo, turns
+from bot.db import clients, invites, reminders, sessions, turns
 from bot.db.engine import unit_of_work
 from bot.db.models import CheckIn, Client
+from bot.db.reminders import Due
+from bot.db.status import ReminderKind
 
 NOW = datetime(2025, 1, 6, 15, 0, tzinfo=timezone.utc)
 DAY = date(2025, 1, 6)
 WORKERS = 20
+LEASE = timedelta(minutes=5)
+DAILY_CAP = 3
 T = TypeVar("T")
 
 
@@ -54,7 +58,7 @@ def _claim(s: Session, update_id: int, at: datetime, owner: str) -> bool:
 
 def _client(engine: Engine) -> Client:
     with unit_of_work(engine) as s:
-        return repo.get_or_create_client(s, 42, "Ruth", NOW)
+        return clients.get_or_create_client(s, 42, "Ruth", NOW)
 
 
 def test_a_telegram_update_is_claimed_by_exactly_one_worker(db_engine: Engine) -> None:
@@ -71,15 +75,16 @@ def test_a_dead_workers_claim_is_taken_over_by_exactly_one_worker(db_engine: Eng
 
 def test_a_reminder_is_claimed_by_exactly_one_worker(db_engine: Engine) -> None:
     client = _client(db_engine)
-    claims = _race(db_engine, lambda s, _: repo.claim_reminder(s, client, DAY, "checkin", NOW))
-    assert sum(claim is not None for claim in claims) == 1
+    due = Due(client.id, client.chat_id, "Ruth", DAY, ReminderKind.CHECKIN, NOW)
+    claims = _race(db_engine, lambda s, _: reminders.claim(s, [due], NOW, LEASE, DAILY_CAP))
+    assert sum(len(won) for won in claims) == 1
 
 
 def test_an_invite_code_raced_by_many_chats_enrols_exactly_one(db_engine: Engine) -> None:
     with unit_of_work(db_engine) as s:
-        code = repo.create_invite(s, "coach anna", NOW)
-    clients = _race(db_engine, lambda s, n: repo.redeem_invite(s, code, 1000 + n, "Someone", NOW))
-    assert sum(client is not None for client in clients) == 1
+        code = invites.create_invite(s, "coach anna", NOW)
+    enrolled = _race(db_engine, lambda s, n: invites.redeem_invite(s, code, 1000 + n, "Someone", NOW))
+    assert sum(client is not None for client in enrolled) == 1
     with unit_of_work(db_engine) as s:
         assert s.execute(select(func.count()).select_from(Client)).scalar_one() == 1
 
@@ -87,9 +92,9 @@ def test_an_invite_code_raced_by_many_chats_enrols_exactly_one(db_engine: Engine
 def test_simultaneous_checkins_from_one_message_leave_one_row(db_engine: Engine) -> None:
     # A message run through Rasa twice (a restart mid-turn) is logged once, even at the same instant.
     client = _client(db_engine)
-    _race(db_engine, lambda s, n: repo.record_checkin(s, client, DAY, "done", rpe=1 + n % 10,
-                                                       source_message_id="tg-500064"))
-    _race(db_engine, lambda s, _: repo.get_or_create_client(s, 43, "Bea", NOW))
+    _race(db_engine, lambda s, n: sessions.record_checkin(s, client, DAY, "done", rpe=1 + n % 10,
+                                                           source_message_id="tg-500064"))
+    _race(db_engine, lambda s, _: clients.get_or_create_client(s, 43, "Bea", NOW))
     with unit_of_work(db_engine) as s:
         assert s.execute(select(func.count()).select_from(CheckIn)).scalar_one() == 1
         assert s.execute(select(func.count()).select_from(Client)).scalar_one() == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import make_engine, unit_of_work
 
 NOW = datetime(2025, 1, 6, 15, 0, tzinfo=timezone.utc)
@@ -17,18 +17,18 @@ NOW = datetime(2025, 1, 6, 15, 0, tzinfo=timezone.utc)
 
 def test_a_unit_of_work_commits_when_the_block_ends(db_engine: Engine) -> None:
     with unit_of_work(db_engine) as s:
-        client = repo.get_or_create_client(s, 7, "Ruth", NOW)
+        client = clients.get_or_create_client(s, 7, "Ruth", NOW)
     assert client.display_name == "Ruth"  # still readable after the block
     with unit_of_work(db_engine) as s:
-        assert repo.get_client(s, 7) is not None
+        assert clients.get_client(s, 7) is not None
 
 
 def test_a_unit_of_work_keeps_nothing_when_the_block_raises(db_engine: Engine) -> None:
     with pytest.raises(RuntimeError), unit_of_work(db_engine) as s:
-        repo.get_or_create_client(s, 7, "Ruth", NOW)
+        clients.get_or_create_client(s, 7, "Ruth", NOW)
         raise RuntimeError("the reply could not be built")
     with unit_of_work(db_engine) as s:
-        assert repo.get_client(s, 7) is None
+        assert clients.get_client(s, 7) is None
 
 
 def _open_and_write(path: str, start: multiprocessing.synchronize.Barrier) -> None:

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.db import repo
+from bot.db import invites
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import ProcessedUpdate
 from tests.faults.turn_worker import POINTS, reply_texts
@@ -92,7 +92,7 @@ def test_twenty_kills_at_random_instants_lose_nothing_and_repeat_nothing_new(
     engine = make_engine(workers.database_url)
     ensure_schema(engine)
     with unit_of_work(engine) as s:
-        repo.allow_chat(s, CHAT, "fault test", datetime.now(timezone.utc))
+        invites.allow_chat(s, CHAT, "fault test", datetime.now(timezone.utc))
     plan = kill_plan()
     expected: list[str] = []
     killed_by: Counter[str] = Counter()

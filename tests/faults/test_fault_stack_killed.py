@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import make_engine, unit_of_work
 from bot.stack import Stack
 from tests.faults.conftest import checkins
@@ -47,7 +47,7 @@ def test_after_kill_9_of_both_servers_the_conversation_and_the_data_survive(
     assert checkin.exercise_logs
     engine = make_engine(stack.config.database_url)
     with unit_of_work(engine) as s:
-        client = repo.get_client(s, user.chat_id)
+        client = clients.get_client(s, user.chat_id)
         assert [(r.kind, r.score, r.body_part) for r in client.symptom_reports] == [("pain", 3, "knee")]
         assert client.profile.reminder_time.strftime("%H:%M") == "07:00"
     engine.dispose()

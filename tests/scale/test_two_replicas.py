@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bench.scale_out import CHECKIN_CONVERSATION, ONBOARDING, converse, new_sender
 from bot.chat import send
-from bot.db import repo
+from bot.db import clients, sessions
 from bot.db.engine import unit_of_work
 from bot.stack import Stack
 
@@ -72,9 +72,9 @@ def test_conversations_spread_over_two_replicas_lose_and_duplicate_nothing(
         assert re.search(r"(?i)logged", replies[-1]), replies[-1]
         assert assert_each_message_answered_once(turns_in_tracker(scale_engine, sender)) == CHECKIN_CONVERSATION
         with unit_of_work(scale_engine) as s:
-            client = repo.get_client(s, int(sender))
+            client = clients.get_client(s, int(sender))
             assert client is not None, sender
-            checkins = repo.recent_checkins(s, client, since)
+            checkins = sessions.recent_checkins(s, client, since)
             assert [(c.status, c.rpe, c.pain) for c in checkins] == [("done", 6, 1)], sender
     assert locks_left(redis_client, key_prefix) == []
 

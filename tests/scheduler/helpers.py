@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import unit_of_work
 from bot.db.models import Client, ReminderSent
 from bot.scheduler.due import strength_days
@@ -42,15 +42,15 @@ def enrol(
     ids = []
     with unit_of_work(engine) as s:
         for chat_id in chat_ids:
-            client = repo.get_or_create_client(s, chat_id, name, now)
+            client = clients.get_or_create_client(s, chat_id, name, now)
             client.display_name = name
             client.state = state
             client.timezone = tz
             client.light_reminders = light
             client.reminders_paused = paused
             client.blocked_bot_at = now if blocked else None
-            repo.set_consent(s, client, now)
-            repo.save_profile(
+            clients.set_consent(s, client, now)
+            clients.save_profile(
                 s,
                 client,
                 experience="some",
@@ -75,7 +75,7 @@ def reminders(engine: Engine) -> list[ReminderSent]:
 
 def client_row(engine: Engine, chat_id: int) -> Client:
     with unit_of_work(engine) as s:
-        return repo.get_client(s, chat_id)
+        return clients.get_client(s, chat_id)
 
 
 def sends_per_chat(calls: Iterable[Any]) -> Counter[int]:

@@ -12,9 +12,8 @@ from telegram.ext import ExtBot
 
 from bot.db.engine import unit_of_work
 from bot.db.models import ReminderSent
+from bot.db.reminders import Due, claim, finish
 from bot.scheduler import load_config, run_once
-from bot.scheduler.due import Due
-from bot.scheduler.store import claim, finish
 from bot.service import Coach
 from tests.scheduler.helpers import BUTTONS, client_row, enrol, reminders, sends_per_chat
 from tests.support.fake_telegram import FakeTelegram
@@ -241,7 +240,8 @@ async def test_a_claim_whose_sender_died_is_taken_over_after_its_lease(
     ada, ben = client_row(db_engine, ADA).id, client_row(db_engine, BEN).id
     # A scheduler claimed both at 08:00 and died; Ben's claim was renewed by a live scheduler.
     dues = [Due(cid, chat, "Ada", MONDAY_8AM.date(), "checkin", MONDAY_8AM) for cid, chat in ((ada, ADA), (ben, BEN))]
-    held = claim(db_engine, dues, MONDAY_8AM, config)
+    with unit_of_work(db_engine) as s:
+        held = claim(s, dues, MONDAY_8AM, config.lease, config.max_unprompted_per_day)
     after_lease = MONDAY_8AM + config.lease + timedelta(seconds=1)
     with unit_of_work(db_engine) as s:
         renewed = update(ReminderSent).where(ReminderSent.client_id == ben)
@@ -257,4 +257,5 @@ async def test_a_claim_whose_sender_died_is_taken_over_after_its_lease(
     assert (rows[ada].status, rows[ada].attempts) == ("sent", 2)
     assert rows[ben].status == "claimed"
     # The dead sender, had it come back, could record nothing for Ada: its attempt is over.
-    assert not finish(db_engine, held[0], "sent", after_lease)
+    with unit_of_work(db_engine) as s:
+        assert not finish(s, held[0], "sent", after_lease)

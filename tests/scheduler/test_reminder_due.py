@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot.db.reminders import Candidate, Key, Record
 from bot.scheduler import load_config
-from bot.scheduler.due import Candidate, DueReport, Key, Record, compute_due, strength_days
+from bot.scheduler.due import DueReport, compute_due, strength_days
 
 CONFIG = load_config()
 MONDAY = date(2026, 6, 1)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from bot.db import repo
+from bot.db import clients, sessions
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert, PlannedSession, SymptomReport
 from bot.service import Coach, ProfileAnswers
@@ -53,7 +53,7 @@ class Peek:
     def alerts(self, chat_id: int) -> list[tuple[str, str | None]]:
         """(kind, detail) of the client's coach alerts, oldest first."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = clients.get_client(s, chat_id)
             rows = s.execute(
                 select(CoachAlert).where(CoachAlert.client_id == client.id).order_by(CoachAlert.id)
             ).scalars()
@@ -62,7 +62,7 @@ class Peek:
     def symptoms(self, chat_id: int) -> list[tuple[str, int | None, str | None]]:
         """(kind, score, body part) of the client's symptom reports, oldest first."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = clients.get_client(s, chat_id)
             rows = s.execute(
                 select(SymptomReport).where(SymptomReport.client_id == client.id).order_by(SymptomReport.id)
             ).scalars()
@@ -71,7 +71,7 @@ class Peek:
     def checkins(self, chat_id: int) -> list[dict[str, Any]]:
         """Every check-in with its exercise logs, oldest first."""
         with unit_of_work(self.engine) as s:
-            client = repo.get_client(s, chat_id)
+            client = clients.get_client(s, chat_id)
             return [
                 {
                     "day": c.day, "status": c.status, "rpe": c.rpe, "pain": c.pain,
@@ -82,16 +82,16 @@ class Peek:
                         for e in c.exercise_logs
                     ],
                 }
-                for c in repo.recent_checkins(s, client, date.min)
+                for c in sessions.recent_checkins(s, client, date.min)
             ]
 
     def ladders(self, chat_id: int) -> dict[str, int]:
         with unit_of_work(self.engine) as s:
-            return repo.ladder_positions(s, repo.get_client(s, chat_id))
+            return clients.ladder_positions(s, clients.get_client(s, chat_id))
 
     @staticmethod
     def _plan_row(s: Any, chat_id: int, day: date) -> PlannedSession | None:
-        client = repo.get_client(s, chat_id)
+        client = clients.get_client(s, chat_id)
         return s.execute(
             select(PlannedSession).where(PlannedSession.client_id == client.id, PlannedSession.day == day)
         ).scalar_one_or_none()

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.coach_desk.report import build_report
 from bot.coaching.chart import weekly_sessions
 from bot.coaching.models import History
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import unit_of_work
 from bot.service import Coach, ProfileAnswers, client_history
 from tests.service.conftest import CHAT, MONDAY_10AM, Clock, Peek
@@ -20,7 +20,7 @@ from tests.service.conftest import CHAT, MONDAY_10AM, Clock, Peek
 
 def _history(coach: Coach, chat_id: int) -> tuple[date, History, list]:
     with unit_of_work(coach.engine) as s:
-        return client_history(coach, s, repo.get_client(s, chat_id))
+        return client_history(coach, s, clients.get_client(s, chat_id))
 
 
 def test_a_second_checkin_the_same_day_is_kept_and_the_day_counts_once(
@@ -58,7 +58,7 @@ def test_checking_in_twice_a_day_never_climbs_faster_than_once(db_engine: Engine
                     coach.log_checkin(chat_id, "done", 5, 1, None, f"tg-{chat_id}-{day}-{n}")
             clock.advance(days=1)
         with unit_of_work(db_engine) as s:
-            ladders.append(repo.ladder_positions(s, repo.get_client(s, chat_id)))
+            ladders.append(clients.ladder_positions(s, clients.get_client(s, chat_id)))
     assert ladders[0] == ladders[1]
     assert any(rung > 0 for rung in ladders[0].values())
 

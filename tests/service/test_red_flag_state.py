@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.db import repo
+from bot.db import alerts, clients
 from bot.db.engine import unit_of_work
 from bot.db.models import SymptomReport
 from bot.service import Coach, clinic, messages
@@ -18,7 +18,7 @@ from tests.service.conftest import Clock, Peek
 
 def _flags(coach: Coach, chat_id: int) -> list[dict[str, Any]]:
     with unit_of_work(coach.engine) as s:
-        client = repo.get_client(s, chat_id)
+        client = clients.get_client(s, chat_id)
         rows = s.execute(
             select(SymptomReport).where(SymptomReport.client_id == client.id, SymptomReport.kind == "red_flag")
             .order_by(SymptomReport.id)
@@ -29,7 +29,8 @@ def _flags(coach: Coach, chat_id: int) -> list[dict[str, Any]]:
 
 def _alert_id(coach: Coach, chat_id: int, kind: str) -> int:
     with unit_of_work(coach.engine) as s:
-        return next(a.id for a in repo.open_alerts(s, repo.get_client(s, chat_id)) if a.kind == kind)
+        client = clients.get_client(s, chat_id)
+        return next(a.id for a in alerts.list_alerts(s, client, open_only=True) if a.kind == kind)
 
 
 def test_a_red_flag_goes_open_then_handled_then_cleared_with_who_and_when(

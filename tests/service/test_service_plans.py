@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timezone
 from typing import TYPE_CHECKING
 
 from bot.coaching.library import default_library, default_rules
-from bot.db import repo
+from bot.db import clients, symptoms
 from bot.db.engine import unit_of_work
 from bot.service import Coach, ProfileAnswers, messages, plan_buttons
 
@@ -56,7 +56,7 @@ def test_editing_the_profile_keeps_one_client_and_the_first_consent(
     reply = coach.save_profile(CHAT, None, replace(answers, training_days=(1, 4), equipment=frozenset()))
     assert "Tuesday, Friday" in reply.text and "none needed" in reply.text
     with unit_of_work(coach.engine) as s:
-        client = repo.get_client(s, CHAT)
+        client = clients.get_client(s, CHAT)
         assert (client.display_name, client.state) == ("Ruth", "active")
         assert client.consent_at == datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
         assert client.profile.training_days == "1,4"
@@ -298,7 +298,7 @@ def test_a_red_flag_stops_every_plan_until_a_coach_clears_it(coach: Coach, clock
         stored = peek.plan(ruth, clock.now.date())
         assert (stored["kind"], stored["exercises"]) == ("stop", [])
     with unit_of_work(coach.engine) as s:
-        assert repo.clear_red_flags(s, repo.get_client(s, ruth), "Coach Ann", clock.now) == 1
+        assert symptoms.clear_red_flags(s, clients.get_client(s, ruth), "Coach Ann", clock.now) == 1
     resumed = coach.todays_plan(ruth)  # the same day, once cleared
     assert resumed.text.startswith("Strength day — Monday 9 June")
     assert resumed.buttons == plan_buttons()
@@ -376,13 +376,13 @@ def test_reminder_time_and_pause_persist(coach: Coach, ruth: int) -> None:
     assert coach.set_reminder(ruth, time(18, 30)).text == offer
     assert coach.pause_reminders(ruth, True).text == m["reminders_paused"]
     with unit_of_work(coach.engine) as s:
-        client = repo.get_client(s, ruth)
+        client = clients.get_client(s, ruth)
         assert (client.profile.reminder_time, client.reminders_paused) == (time(18, 30), True)
     assert coach.pause_reminders(ruth, False).text == m["reminders_resumed"].format(time="18:30")
     coach.pause_reminders(ruth, True)
     coach.set_reminder(ruth, time(7, 0))  # choosing a time turns reminders back on
     with unit_of_work(coach.engine) as s:
-        client = repo.get_client(s, ruth)
+        client = clients.get_client(s, ruth)
         assert (client.profile.reminder_time, client.reminders_paused) == (time(7, 0), False)
 
 

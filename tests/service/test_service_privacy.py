@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import unit_of_work
 from bot.db.models import Base
 from bot.service import Coach, ProfileAnswers, messages
@@ -61,7 +61,7 @@ def test_forget_deletes_every_row_about_the_client(coach: Coach, clock: Clock, r
     _a_week_of_use(coach, clock, ruth)
     assert coach.forget(ruth).text == messages()["forgotten"]
     with unit_of_work(coach.engine) as s:
-        assert repo.get_client(s, ruth) is None
+        assert clients.get_client(s, ruth) is None
     assert coach.todays_plan(ruth).text == messages()["not_onboarded"]
     assert json.loads(coach.export_json(ruth)) == {}
     assert set(_row_counts(coach).values()) == {0}

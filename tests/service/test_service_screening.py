@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot.content.loader import CONTENT_DIR as CONTENT
-from bot.db import repo
+from bot.db import clients
 from bot.db.engine import unit_of_work
 from bot.service import SCREENING, Coach, ProfileAnswers, messages
 
@@ -74,7 +74,7 @@ def test_several_fractures_or_height_loss_give_the_spine_protecting_plan_and_hig
     assert "spine_protect" in plan["tiers"]
     assert why in reply.text
     with unit_of_work(coach.engine) as s:
-        assert repo.get_client(s, CHAT).high_risk
+        assert clients.get_client(s, CHAT).high_risk
 
 
 def test_pain_of_5_or_more_given_at_onboarding_makes_the_first_plan_gentle(

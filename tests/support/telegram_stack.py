@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import func, select
 
-from bot.db import repo
+from bot.db import clients, sessions
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import DEFAULT_TIMEZONE, CheckIn, Client
 from bot.service import Coach, ProfileAnswers
@@ -265,7 +265,7 @@ def stored(database_url: str, chat_id: int) -> dict[str, Any]:
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine) as s:
-            return repo.export_client(s, chat_id)
+            return clients.export_client(s, chat_id)
     finally:
         engine.dispose()
 
@@ -274,8 +274,8 @@ def checkins(database_url: str, chat_id: int) -> list[CheckIn]:
     engine = make_engine(database_url)
     try:
         with unit_of_work(engine) as s:
-            client = repo.get_client(s, chat_id)
-            return [] if client is None else repo.recent_checkins(s, client, datetime.min.date())
+            client = clients.get_client(s, chat_id)
+            return [] if client is None else sessions.recent_checkins(s, client, datetime.min.date())
     finally:
         engine.dispose()
 

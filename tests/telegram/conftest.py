@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `tests.support` is imported from the repository root
     sys.path.insert(0, str(ROOT))
 
-from bot.db import repo  # noqa: E402
+from bot.db import invites  # noqa: E402
 from bot.db.engine import ensure_schema, make_engine, unit_of_work  # noqa: E402
 from bot.telegram import TelegramInput  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
@@ -30,7 +30,7 @@ def engine(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'coach.db'}")
     ensure_schema(engine)
     with unit_of_work(engine) as s:
-        repo.allow_chat(s, CLIENT, "test client", datetime.now(timezone.utc))
+        invites.allow_chat(s, CLIENT, "test client", datetime.now(timezone.utc))
     return engine
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.db import repo, turns
+from bot.db import alerts, clients, invites, symptoms, turns
 from bot.db.engine import unit_of_work
 from bot.telegram import TelegramInput, TelegramOutput
 from bot.telegram.texts import default_texts
@@ -241,21 +241,21 @@ async def test_a_client_who_had_blocked_the_bot_and_writes_again_gets_reminders_
     polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot, engine: Engine
 ) -> None:
     with unit_of_work(engine) as s:
-        repo.get_or_create_client(s, CLIENT, "Ruth", datetime.now(timezone.utc)).blocked_bot_at = (
+        clients.get_or_create_client(s, CLIENT, "Ruth", datetime.now(timezone.utc)).blocked_bot_at = (
             datetime.now(timezone.utc) - timedelta(days=3))
 
     fake.queue_update(tg.text_message(CLIENT, "sorry, I'm back"))
     await fake.wait_for("sendMessage", chat_id=CLIENT)
 
     with unit_of_work(engine) as s:
-        assert repo.get_client(s, CLIENT).blocked_bot_at is None
+        assert clients.get_client(s, CLIENT).blocked_bot_at is None
 
 
 async def test_an_invite_code_enrols_the_chat_through_start(
     polling: TelegramInput, fake: FakeTelegram, tiny_bot: TinyBot, engine: Engine
 ) -> None:
     with unit_of_work(engine) as s:
-        code = repo.create_invite(s, "coach Maria", datetime.now(timezone.utc))
+        code = invites.create_invite(s, "coach Maria", datetime.now(timezone.utc))
     fake.queue_update(tg.command(STRANGER, "start", code.lower(), first_name="Ruth"))
     fake.queue_update(tg.text_message(STRANGER, "hello"))
 
@@ -263,8 +263,8 @@ async def test_an_invite_code_enrols_the_chat_through_start(
 
     assert tiny_bot.texts == ["/start", "hello"]
     with unit_of_work(engine) as s:
-        assert repo.is_enrolled(s, STRANGER)
-        assert repo.get_client(s, STRANGER).display_name == "Ruth"
+        assert clients.is_enrolled(s, STRANGER)
+        assert clients.get_client(s, STRANGER).display_name == "Ruth"
 
 
 async def test_a_wrong_invite_code_is_explained(
@@ -277,7 +277,7 @@ async def test_a_wrong_invite_code_is_explained(
     assert fake.texts_to(STRANGER) == [TEXTS.invite_invalid]
     assert tiny_bot.messages == []
     with unit_of_work(engine) as s:
-        assert not repo.is_enrolled(s, STRANGER)
+        assert not clients.is_enrolled(s, STRANGER)
 
 
 async def test_a_duplicate_update_is_processed_once(
@@ -337,9 +337,9 @@ async def test_red_flag_advice_makes_the_channel_record_the_red_flag_once(
 
     assert fake.texts_to(CLIENT) == ["Please stop exercising for now."] * 2  # no JSON shown
     with unit_of_work(engine) as s:
-        client = repo.get_client(s, CLIENT)
-        assert [f.text_excerpt for f in repo.open_red_flags(s, client)] == [words]
-        assert [(a.kind, a.detail) for a in repo.open_alerts(s, client)] == [("red_flag", words)]
+        client = clients.get_client(s, CLIENT)
+        assert [f.text_excerpt for f in symptoms.open_red_flags(s, client)] == [words]
+        assert [(a.kind, a.detail) for a in alerts.list_alerts(s, client, open_only=True)] == [("red_flag", words)]
 
 
 async def test_an_update_that_keeps_failing_is_given_up_without_blocking_the_chat(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from bot.db import repo
+from bot.db import clients, invites
 from bot.db.engine import make_engine, unit_of_work
 from bot.stack import Stack
 from bot.telegram.texts import default_texts
@@ -163,13 +163,13 @@ def test_start_with_an_invite_code_enrols_the_chat_and_starts_onboarding(
 ) -> None:
     engine = make_engine(stack.config.database_url)
     with unit_of_work(engine) as s:
-        code = repo.create_invite(s, "e2e test", datetime.now(timezone.utc))
+        code = invites.create_invite(s, "e2e test", datetime.now(timezone.utc))
 
     turn = stranger.command("start", code)
     assert "Welcome to Bone Coach" in turn.text and turn.buttons == ["I agree", "No thanks"]
     with unit_of_work(engine) as s:
-        assert repo.is_enrolled(s, stranger.chat_id)
-        assert repo.get_client(s, stranger.chat_id).display_name == "Walt"
+        assert clients.is_enrolled(s, stranger.chat_id)
+        assert clients.get_client(s, stranger.chat_id).display_name == "Walt"
     assert user_texts(stack, stranger.chat_id) == ["/start"]  # the code itself is not kept
 
     engine.dispose()
