@@ -1,4 +1,4 @@
-"""Today's workout, check-ins, pain and fatigue, progress: thin wrappers over bot.service."""
+"""Today's workout, check-ins, pain and fatigue, progress: thin wrappers over bot.services."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from actions.common import call, chat_id, latest_text, message_id, say
 from bot.content.loader import answers
 from bot.db.status import CheckInStatus
 from bot.nlp import parsing
-from bot.service import Coach, onset_question_needed
+from bot.services.pain import onset_question_needed
 
 
 def _score_or_reask(value: Any, parse: Any, slot: str, response: str,
@@ -39,7 +39,7 @@ class ActionTodaysWorkout(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.todays_plan, chat_id(tracker))
+        reply = await call(dispatcher, lambda s: s.plans.todays_plan(chat_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -54,7 +54,7 @@ class ActionExplainPlan(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.explain_today, chat_id(tracker))
+        reply = await call(dispatcher, lambda s: s.plans.explain_today(chat_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -84,10 +84,9 @@ class ActionLogCheckin(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         status = CheckInStatus.PARTIAL if _sounds_partial(_checkin_message(tracker)) else CheckInStatus.DONE
-        reply = await call(
-            dispatcher, Coach.log_checkin, chat_id(tracker), status,
-            _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score")), None, message_id(tracker),
-        )
+        effort, pain = _int(tracker.get_slot("effort")), _int(tracker.get_slot("pain_score"))
+        reply = await call(dispatcher, lambda s: s.checkins.log_checkin(
+            chat_id(tracker), status, effort, pain, None, message_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
         return [SlotSet("effort", None), SlotSet("pain_score", None)]
@@ -112,8 +111,8 @@ class ActionLogSkip(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.log_skip, chat_id(tracker),
-                           str(tracker.get_slot("skip_reason")), message_id(tracker))
+        reason = str(tracker.get_slot("skip_reason"))
+        reply = await call(dispatcher, lambda s: s.checkins.log_skip(chat_id(tracker), reason, message_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
         return [SlotSet("skip_reason", None)]
@@ -143,8 +142,8 @@ class ActionHandlePain(Action):
         score = int(tracker.get_slot("pain_score"))
         ask_first = onset_question_needed(score, body_part) and not _onset_answered(tracker)
         # Logged before the question, so a client who never answers it still has it on record.
-        reply = await call(dispatcher, Coach.report_pain, chat_id(tracker), score, body_part,
-                           report, not ask_first, message_id(tracker))
+        reply = await call(dispatcher, lambda s: s.safety.report_pain(
+            chat_id(tracker), score, body_part, report, not ask_first, message_id(tracker)))
         if reply is not None and ask_first:
             # The slots stay set: action_safety_check_no sees that the score is already logged.
             return [SlotSet("body_part", body_part), FollowupAction("utter_ask_safety_check")]
@@ -160,8 +159,8 @@ class ActionHandleFatigue(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.report_fatigue, chat_id(tracker), latest_text(tracker),
-                           message_id(tracker))
+        reply = await call(dispatcher, lambda s: s.safety.report_fatigue(
+            chat_id(tracker), latest_text(tracker), message_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -176,7 +175,7 @@ class ActionProgress(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.progress, chat_id(tracker))
+        reply = await call(dispatcher, lambda s: s.plans.progress(chat_id(tracker)))
         if reply is not None:
             say(dispatcher, reply)
             dispatcher.utter_message(json_message={"progress_chart": True})

@@ -1,26 +1,24 @@
-"""What every action shares: the coach service, the client's chat id, and safe replies."""
+"""What every action shares: the services, the client's chat id, and safe replies."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import traceback
 from collections.abc import Callable
-from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.service import Coach, Reply, chat_number
+from bot.services import Services, default_services
+from bot.services.context import chat_number
+from bot.services.types import Reply
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@lru_cache(maxsize=1)
-def coach() -> Coach:
-    return Coach.from_settings()
 
 
 def chat_id(tracker: Tracker) -> int:
@@ -49,13 +47,24 @@ def say(dispatcher: CollectingDispatcher, reply: Reply, **extra: Any) -> None:
     dispatcher.utter_message(text=reply.text, buttons=buttons or None, **extra)
 
 
-async def call(dispatcher: CollectingDispatcher, method: Callable[..., T], *args: Any) -> T | None:
-    """Runs a Coach method (`Coach.todays_plan`, ...) off the event loop; a database failure
-    becomes a kind reply, also when the database is down before the first Coach is built."""
+def _service_call(error: BaseException) -> str:
+    """The service method that met the error (`checkins.log_checkin`): the outermost frame in
+    bot/services, since the call site is a lambda."""
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename)
+        if path.parent.name == "services" and path.parent.parent.name == "bot":
+            return f"{'services' if path.stem == '__init__' else path.stem}.{frame.name}"
+    return "a service call"
+
+
+async def call(dispatcher: CollectingDispatcher, work: Callable[[Services], T]) -> T | None:
+    """Runs `work` (a service call: `lambda s: s.plans.todays_plan(chat)`) off the event loop
+    with the process's services; a database failure becomes a kind reply, also when the
+    database is down before the services are first built."""
     try:
-        service = coach()  # here, not at the call site: building it connects (schema check)
-        return await asyncio.to_thread(method, service, *args)
+        services = default_services()  # here, not at the call site: building connects (schema check)
+        return await asyncio.to_thread(work, services)
     except SQLAlchemyError as error:
-        logger.error("session database unavailable in %s: %s", method.__name__, type(error).__name__)
+        logger.error("session database unavailable in %s: %s", _service_call(error), type(error).__name__)
         dispatcher.utter_message(response="utter_error")
         return None

@@ -14,7 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, chat_id, first_name, latest_text, say
 from bot.content.loader import answers, messages
 from bot.nlp import parsing
-from bot.service import SCREENING, Coach, ProfileAnswers, Reply
+from bot.services.planning import SCREENING
+from bot.services.types import ProfileAnswers, Reply
 
 PROFILE_SLOTS = (
     "consent", "experience", "vertebral_fracture", *SCREENING, "falls_last_year",
@@ -44,11 +45,11 @@ class ActionStartSession(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        complete = await call(dispatcher, Coach.profile_complete, chat_id(tracker))
+        complete = await call(dispatcher, lambda s: s.plans.profile_complete(chat_id(tracker)))
         if complete is None:
             return []
         if complete:
-            name = first_name(tracker) or await call(dispatcher, Coach.display_name, chat_id(tracker))
+            name = first_name(tracker) or await call(dispatcher, lambda s: s.plans.display_name(chat_id(tracker)))
             say(dispatcher, Reply(messages()["welcome_back"].format(name=name)))
         return [SlotSet("profile_complete", complete)]
 
@@ -66,7 +67,7 @@ class ActionClearProfileSlots(Action):
         text = latest_text(tracker).lower()
         choices = answers().change_profile
         asked = {slot for c in choices.values() if any(w in text for w in c["words"]) for slot in c["asks"]}
-        stored = await call(dispatcher, Coach.profile_answers, chat_id(tracker))
+        stored = await call(dispatcher, lambda s: s.plans.profile_answers(chat_id(tracker)))
         if stored is None:
             return [SlotSet(slot, None) for slot in PROFILE_SLOTS if slot != "consent"]
         kept = profile_slots(stored) if asked else {"consent": True}
@@ -232,9 +233,9 @@ class ActionSaveScreeningAnswer(Action):
         parsed = _answered(yes_no_unsure(answer))
         if question not in SCREENING or parsed is None:
             # Not a button we sent: ask again from the start of what is still open.
-            reply = await call(dispatcher, Coach.todays_plan, chat_id(tracker))
+            reply = await call(dispatcher, lambda s: s.plans.todays_plan(chat_id(tracker)))
         else:
-            reply = await call(dispatcher, Coach.answer_screening, chat_id(tracker), question, parsed)
+            reply = await call(dispatcher, lambda s: s.plans.answer_screening(chat_id(tracker), question, parsed))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -265,8 +266,7 @@ class ActionSaveProfile(Action):
             reminder_time=time(hh, mm),
             equipment=frozenset(tracker.get_slot("equipment") or ()),
         )
-        reply = await call(dispatcher, Coach.save_profile, chat_id(tracker),
-                           first_name(tracker), answers)
+        reply = await call(dispatcher, lambda s: s.plans.save_profile(chat_id(tracker), first_name(tracker), answers))
         if reply is None:
             return []
         say(dispatcher, reply)

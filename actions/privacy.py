@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import call, chat_id, say
 from bot.content.loader import messages
-from bot.service import Coach, Reply
+from bot.services.types import Reply
 
 
 class ActionExport(Action):
@@ -34,7 +34,7 @@ class ActionForget(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        reply = await call(dispatcher, Coach.forget, chat_id(tracker))
+        reply = await call(dispatcher, lambda s: s.privacy.forget(chat_id(tracker)))
         if reply is None:
             return []
         say(dispatcher, reply)

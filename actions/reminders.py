@@ -13,7 +13,7 @@ from actions.common import call, chat_id, latest_text, say
 from actions.onboarding import match_choice, mentions
 from bot.content.loader import answers
 from bot.nlp import parsing
-from bot.service import Coach, Reply
+from bot.services.types import Reply
 
 # How far back "remind me every day" may have been said: the request and the form's answers.
 REMINDER_TURNS = 4
@@ -47,7 +47,8 @@ class ActionSetReminder(Action):
         if at is None:
             dispatcher.utter_message(response="utter_invalid_reminder_time")
             return [SlotSet("reminder_time", None)]
-        reply = await call(dispatcher, Coach.set_reminder, chat_id(tracker), at, _rest_days_choice(tracker))
+        rest_days = _rest_days_choice(tracker)
+        reply = await call(dispatcher, lambda s: s.reminders.set_reminder(chat_id(tracker), at, rest_days))
         if reply is not None:
             say(dispatcher, reply)
         return []
@@ -61,8 +62,9 @@ async def _rest_days_or(dispatcher: CollectingDispatcher, tracker: Tracker, paus
     words = answers()
     choice = match_choice(text, words.rest_day_reminders) if mentions(text, words.rest_day_topic) else None
     if choice is not None:
-        return await call(dispatcher, Coach.set_rest_day_reminders, chat_id(tracker), choice == "every_day")
-    return await call(dispatcher, Coach.pause_reminders, chat_id(tracker), paused)
+        every_day = choice == "every_day"
+        return await call(dispatcher, lambda s: s.reminders.set_rest_day_reminders(chat_id(tracker), every_day))
+    return await call(dispatcher, lambda s: s.reminders.pause_reminders(chat_id(tracker), paused))
 
 
 def _rest_days_choice(tracker: Tracker) -> bool | None:

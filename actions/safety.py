@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions.common import call, chat_id, latest_text, message_id, say
 from bot.content.loader import clarify, clinic, coach_texts, messages
 from bot.nlp import parsing
-from bot.service import Coach, Reply
+from bot.services.types import Reply
 
 REPORT_INTENTS = ("red_flag", "report_pain")
 _PAIN_WORDS = re.compile(r"\b(?:pain\w*|hurt\w*|ache\w*|aching|sore\w*|agony|injur\w*|throbb\w*)\b", re.I)
@@ -88,8 +88,8 @@ class ActionRecordRedFlag(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         report = reported_message(tracker)
-        await call(dispatcher, Coach.record_red_flag, chat_id(tracker), report.text,
-                   report.pain_score, report.body_part, report.message_id)
+        await call(dispatcher, lambda s: s.safety.record_red_flag(
+            chat_id(tracker), report.text, report.pain_score, report.body_part, report.message_id))
         return [SlotSet("pain_score", None), SlotSet("body_part", None)]
 
 
@@ -110,14 +110,14 @@ class ActionSafetyCheckNo(Action):
         client = chat_id(tracker)
         reset = [SlotSet("pain_score", None), SlotSet("body_part", None)]
         if score_logged_before_question(tracker) and tracker.get_slot("pain_score") is not None:
-            plan = await call(dispatcher, Coach.todays_plan, client, True)  # remade for the pain
+            plan = await call(dispatcher, lambda s: s.plans.todays_plan(client, True))  # remade for the pain
             if plan is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{plan.text}", plan.buttons))
             return reset
         if report.pain_score is not None:
             note = coach_texts().alert.details["not_an_injury"].format(text=report.text)
-            reply = await call(dispatcher, Coach.report_pain, client, report.pain_score,
-                               report.body_part, note, True, report.message_id)
+            reply = await call(dispatcher, lambda s: s.safety.report_pain(
+                client, report.pain_score, report.body_part, note, True, report.message_id))
             if reply is not None:
                 say(dispatcher, Reply(f"{messages()['safety_check_no']}\n\n{reply.text}", reply.buttons))
             return reset
@@ -136,8 +136,8 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        done = await call(dispatcher, Coach.request_human, chat_id(tracker), latest_text(tracker),
-                          message_id(tracker))
+        done = await call(dispatcher, lambda s: s.safety.request_human(
+            chat_id(tracker), latest_text(tracker), message_id(tracker)))
         if done is not None:
             dispatcher.utter_message(response="utter_human_handoff")
         return []
@@ -152,7 +152,7 @@ class ActionGreet(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        complete = await call(dispatcher, Coach.profile_complete, chat_id(tracker))
+        complete = await call(dispatcher, lambda s: s.plans.profile_complete(chat_id(tracker)))
         if complete is not None:
             dispatcher.utter_message(response="utter_greet" if complete else "utter_greet_new_client")
         return []

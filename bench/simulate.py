@@ -38,7 +38,7 @@ from bot.coaching.models import (
 
 Planner = Callable[[Profile, History, date, Sequence[SymptomReport]], Plan]
 START = date(2025, 9, 1)  # a Monday; twelve weeks run into the icy months (winter rules)
-HISTORY_DAYS = default_rules()["history"]["days"]  # what bot.service hands the engine
+HISTORY_DAYS = default_rules()["history"]["days"]  # what bot.services hands the engine
 BODY_PARTS = (None, "knee", "lower back", "shoulder", "hip", "ankle", "wrist")
 EQUIPMENT = ("chair", "band", "dumbbells", "step")
 SPINE_BANNED = frozenset({"loaded_flexion", "twisting", "impact", "floor_lift"})
@@ -138,7 +138,7 @@ def _morning(rng: random.Random, p: Persona, today: date) -> list[SymptomReport]
 
 
 def _check_in(rng: random.Random, p: Persona, plan: Plan) -> tuple[SessionRecord | None, SymptomReport | None]:
-    """What the client logs for today's plan (as bot.service stores a check-in), and a pain
+    """What the client logs for today's plan (as bot.services stores a check-in), and a pain
     report when the session's pain was red (the service records one then)."""
     if not plan.exercises:
         return None, None
@@ -148,7 +148,7 @@ def _check_in(rng: random.Random, p: Persona, plan: Plan) -> tuple[SessionRecord
     rpe = max(1, min(10, p.effort + rng.choice((-2, -1, 0, 0, 0, 1, 2))))
     pain = rng.choice(PAIN_AFTER)
     status = "done" if rng.random() < 0.9 else "partial"
-    result_pain = pain if pain < RED else None  # bot.service: a red score holds, it is a report
+    result_pain = pain if pain < RED else None  # bot.services: a red score holds, it is a report
     results = tuple(
         ExerciseResult(e.pattern, e.rung, e.sets, e.reps, e.seconds, rpe, result_pain, e.metres)
         for e in plan.exercises if e.pattern in default_library().ladders

@@ -142,7 +142,7 @@ else
   echo "$(( $(date +%s) - started ))" > "$ROOT/models/.train_seconds"
 fi
 # What Rasa's own loader predicts with this model: the reference of the faster serving loader
-# (bot/nlp/fast_load.py, checked by tests/nlp/test_serving_loader.py).
+# (bot/serving/model_loader.py, checked by tests/serving/test_model_loader.py).
 PROBE="$ROOT/models/.stock_loader_predictions.json"
 if [ "$TRAIN" = 1 ] && [ -f "$MODEL" ] && { [ ! -f "$PROBE" ] || [ "$MODEL" -nt "$PROBE" ]; }; then
   step "recording the model's predictions with Rasa's own loader (about 30 s)" \

@@ -8,12 +8,15 @@ import urllib.request
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.content.loader import channel_texts
 from bot.settings import Settings
 from bot.slash import Command, commands_from, parse_slash
 from bot.stack import ROOT
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 TERMINAL_CHAT_ID = "1"
 
@@ -37,6 +40,16 @@ class TerminalChat:
         self.settings = settings
         self.sender = sender
         self.buttons: list[dict[str, str]] = []
+        self._built: Services | None = None
+
+    def services(self) -> Services:
+        """The services on this chat's database, built on first use (imported late: the chat
+        starts without the rules engine and the database)."""
+        if self._built is None:
+            from bot.services import build_services
+
+            self._built = build_services(self.settings)
+        return self._built
 
     def loop(self) -> None:
         print("Bone Coach is ready. Type a message (try 'hi' or '/start'); Ctrl-C to quit.\n")
@@ -71,9 +84,9 @@ class TerminalChat:
 
     def _remind_open_red_flag(self) -> None:
         """As on Telegram: while a red flag is open, every reply ends with the reminder."""
-        from bot.service import chat_number, default_coach
+        from bot.services.context import chat_number
 
-        notice = default_coach().open_red_flag_notice(chat_number(self.sender))
+        notice = self.services().safety.open_red_flag_notice(chat_number(self.sender))
         if notice:
             print(f"Coach: {notice}")
 
@@ -92,17 +105,14 @@ class TerminalChat:
             print(f"   (your data is saved to {self._save_export()})")
 
     def _save_chart(self) -> Path | str:
-        from bot.service import progress_chart_png
-
-        png = progress_chart_png(int(self.sender))
+        png = self.services().plans.progress_chart_png(int(self.sender))
         if png is None:
             return "nothing yet"
         return _write(ROOT / "var" / "charts", "progress", ".png", png)
 
     def _save_export(self) -> Path:
-        from bot.service import export_json
-
-        return _write(ROOT / "var" / "exports", "bone-coach-data", ".json", export_json(int(self.sender)))
+        export = self.services().privacy.export_json(int(self.sender))
+        return _write(ROOT / "var" / "exports", "bone-coach-data", ".json", export)
 
 
 def button_keys(buttons: list[dict[str, str]]) -> list[str]:

@@ -130,7 +130,7 @@ class Stack:
     def start_rasa(self) -> None:
         cred_path, end_path = self._write_runtime_files()
         # Rasa's own `rasa run`, with a model loader that skips Rasa's training step (about 35 s of
-        # every start; bot/nlp/fast_load.py) unless the stock loader is asked for.
+        # every start; bot/serving/model_loader.py) unless the stock loader is asked for.
         entry = "rasa" if self.config.stock_loader else "bot.rasa_main"
         args = [
             str(VENV_BIN / "python"), "-m", entry, "run", "--model", str(self.config.model),

@@ -21,7 +21,7 @@ from bot.db import alerts, clients, invites, symptoms
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.invites import INVITE_ALPHABET
 from bot.db.models import DEFAULT_TIMEZONE
-from bot.service import Coach
+from bot.services import Services
 from bot.settings import REPO_ROOT
 from tests.coach_desk.seeding import EVERY_DAY, check_in, enrol, local_days_before
 
@@ -208,19 +208,19 @@ def test_clinic_flags_are_shown_set_and_followed_by_todays_plan(clinic: Path, tm
     database.write_bytes(clinic.read_bytes())
     engine = make_engine(f"sqlite:///{database}")
     enrol(engine, DEE, "Dee", datetime.now(timezone.utc) - timedelta(days=1), EVERY_DAY)
-    coach = Coach(engine)
+    services = Services.over(engine)
     # Whichever day the test runs (strength, balance or walking day), a plan has exercises.
-    assert re.search(r"(?m)^1\. ", coach.todays_plan(DEE).text)
+    assert re.search(r"(?m)^1\. ", services.plans.todays_plan(DEE).text)
 
     assert bone_coach(database, "flags", str(DEE)).strip() == (
         f"Chat {DEE}: fracture=no high_risk=no weights=no floor=no")
     marked = bone_coach(database, "flags", str(DEE), "--fracture", "yes", "--weights", "yes")
     assert marked.strip() == f"Chat {DEE}: fracture=yes high_risk=no weights=yes floor=no"
-    stopped = coach.todays_plan(DEE)  # the same day: the stored plan was made again
+    stopped = services.plans.todays_plan(DEE)  # the same day: the stored plan was made again
     assert stopped.buttons == () and not re.search(r"(?m)^1\. ", stopped.text), stopped.text
 
     bone_coach(database, "flags", str(DEE), "--fracture", "no")
-    again = coach.todays_plan(DEE)
+    again = services.plans.todays_plan(DEE)
     assert again.buttons and re.search(r"(?m)^1\. ", again.text), again.text
     assert "No client with chat id 1." in bone_coach(database, "flags", "1", "--floor", "yes", expect=1)
     assert "invalid choice" in bone_coach(database, "flags", str(DEE), "--floor", "maybe", expect=2)

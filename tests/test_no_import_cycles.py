@@ -1,6 +1,6 @@
 """No import cycle between the parts of `bot`: each subpackage (bot.telegram, bot.coach_desk,
-bot.scheduler, bot.db, bot.coaching, bot.nlp, …) and each top-level module (bot.service,
-bot.cli, …) is one node; an import anywhere in a file, inside a function or under
+bot.scheduler, bot.services, bot.db, bot.coaching, bot.nlp, …) and each top-level module
+(bot.cli, bot.chat, …) is one node; an import anywhere in a file, inside a function or under
 TYPE_CHECKING too, is an edge. Read with ast, nothing is imported."""
 
 from __future__ import annotations
@@ -115,15 +115,15 @@ def test_the_walk_sees_imports_inside_functions_and_relative_ones(tmp_path: Path
     (root / "__init__.py").write_text("")
     (root / "channel" / "io.py").write_text("from bot.desk import hook\n")
     (root / "desk" / "hook.py").write_text("def f():\n    from ..channel import io\n    return io\n")
-    (root / "service.py").write_text("from bot import desk\n")
-    (root / "desk" / "uses.py").write_text("if True:\n    import bot.service\n")
+    (root / "report.py").write_text("from bot import desk\n")
+    (root / "desk" / "uses.py").write_text("if True:\n    import bot.report\n")
     (root / "channel" / "inner.py").write_text("from . import io\n")
 
     edges = import_edges(root)
 
     assert {(s, t) for s, t, _ in edges} == {
         ("bot.channel", "bot.desk"), ("bot.desk", "bot.channel"),
-        ("bot.service", "bot.desk"), ("bot.desk", "bot.service"),
+        ("bot.report", "bot.desk"), ("bot.desk", "bot.report"),
     }
-    assert cycles(edges) == [["bot.channel", "bot.desk", "bot.service"]]
+    assert cycles(edges) == [["bot.channel", "bot.desk", "bot.report"]]
     assert ("bot.desk", "bot.channel", "bot/desk/hook.py:2") in edges

@@ -1,6 +1,6 @@
 """Delivering coach alerts to the clinic's Telegram chat: each once, oldest first, restart-safe.
 
-Alerts are rows (bot.service creates them). A sender claims one (a committed conditional UPDATE),
+Alerts are rows (bot.services creates them). A sender claims one (a committed conditional UPDATE),
 sends it, then marks it notified. A failed send gives the claim back, so the next round retries;
 a sender that dies mid-send leaves a claim that goes stale after STALE_CLAIM and is taken over.
 The one duplicate this allows — Telegram got the message but the mark was never written — is

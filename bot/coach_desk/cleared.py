@@ -1,6 +1,6 @@
 """Telling a client the clinic has cleared them to train again: once, whoever cleared them.
 
-Clearing (`Coach.clear_red_flags`, from the coach chat's /clear or `bone-coach clear`) only
+Clearing (`SafetyService.clear_red_flags`, from the coach chat's /clear or `bone-coach clear`) only
 writes the database; the red flags then wait to be told. A sender claims one client's waiting
 flags (a committed conditional UPDATE), sends one message, then marks them told. A failed send
 gives the claim back; a sender that dies mid-send leaves a claim that goes stale and is taken

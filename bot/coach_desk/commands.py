@@ -45,8 +45,8 @@ class CoachCommands:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.desk = DeskService(engine, clock)
 
-    def run(self, text: str, coach: str, bot_username: str | None = None) -> str:
-        """The reply to one command from the coach chat; `coach` is who sent it."""
+    def run(self, text: str, staff: str, bot_username: str | None = None) -> str:
+        """The reply to one command from the coach chat; `staff` is the staff member who sent it."""
         slash = parse_slash(text)
         if slash is None:
             return coach_texts()["commands"]["help"]
@@ -54,13 +54,13 @@ class CoachCommands:
         if name == "alerts":
             return self.open_alerts()
         if name == "handled":
-            return self.handled(args, coach)
+            return self.handled(args, staff)
         if name == "clear":
-            return self.clear(args, coach)
+            return self.clear(args, staff)
         if name == "invite":
-            return self.invite(coach, bot_username)
+            return self.invite(staff, bot_username)
         if name == "allow":
-            return self.allow(args, coach)
+            return self.allow(args, staff)
         if name == "report":
             return self.report()
         if name == "flags":
@@ -74,33 +74,33 @@ class CoachCommands:
             return texts["alerts_none"]
         return "\n".join([texts["alerts_heading"].format(count=len(lines)), *lines])
 
-    def handled(self, args: str, coach: str) -> str:
+    def handled(self, args: str, staff: str) -> str:
         """Mark an alert handled; a red flag's client stays stopped until /clear."""
         texts = coach_texts()["commands"]
         alert_id = _number(args.lstrip("#"))
         if alert_id is None:
             return texts["usage_handled"]
-        return self.desk.handle_alert(alert_id, coach).text
+        return self.desk.handle_alert(alert_id, staff).text
 
-    def clear(self, args: str, coach: str) -> str:
+    def clear(self, args: str, staff: str) -> str:
         """Clear the client's red flags (the client is told by the desk, bot.coach_desk.cleared)."""
         texts = coach_texts()["commands"]
         chat_id = _number(args)
         if chat_id is None:
             return texts["usage_clear"]
-        return self.desk.clear(chat_id, coach).text
+        return self.desk.clear(chat_id, staff).text
 
-    def invite(self, coach: str, bot_username: str | None) -> str:
+    def invite(self, staff: str, bot_username: str | None) -> str:
         texts = coach_texts()["commands"]
-        code = self.desk.create_invite(coach)
+        code = self.desk.create_invite(staff)
         return texts["invite"].format(code=code, link=invite_link(code, bot_username))
 
-    def allow(self, args: str, coach: str) -> str:
+    def allow(self, args: str, staff: str) -> str:
         texts = coach_texts()["commands"]
         chat_id = _number(args)
         if chat_id is None:
             return texts["usage_allow"]
-        note = args.split(maxsplit=1)[1].strip()[:200] if len(args.split()) > 1 else f"added by {coach}"[:200]
+        note = args.split(maxsplit=1)[1].strip()[:200] if len(args.split()) > 1 else f"added by {staff}"[:200]
         self.desk.allow(chat_id, note)
         return texts["allowed"].format(chat_id=chat_id, note=f" ({note})")
 

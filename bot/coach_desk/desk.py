@@ -29,7 +29,7 @@ from bot.slash import parse_slash
 logger = logging.getLogger(__name__)
 
 
-def coach_name(user: User | None) -> str:
+def staff_name(user: User | None) -> str:
     """Who handled it, as the clinic will read it later: "Sue Lee (@suelee)"."""
     if user is None:
         return "coach chat"
@@ -65,7 +65,7 @@ class CoachDesk:
         username = self._username()
         if slash.target and username and slash.target.lower() != username.lower():
             return True  # a command for another bot in the same group
-        reply = await asyncio.to_thread(self.commands.run, text, coach_name(update.effective_user), username)
+        reply = await asyncio.to_thread(self.commands.run, text, staff_name(update.effective_user), username)
         for chunk in split_text(reply):
             await self.bot.send_message(self.coach_chat_id, chunk)
         logger.info("Coach command /%s answered", slash.name[:32])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from bot.nlp.parsing import parse_yes_no
 
-# Short name -> column of `clients` (bot.service.CLINIC_FLAGS).
+# Short name -> column of `clients` (bot.services.plans.CLINIC_FLAGS).
 FLAG_NAMES = {
     "fracture": "recent_fracture_uncleared",
     "high_risk": "high_risk",

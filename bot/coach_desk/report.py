@@ -1,10 +1,13 @@
-"""The coach's adherence report: per client, sessions planned and done, streak, pain, alerts.
+"""The clinic's adherence report: per client, sessions planned and done, streak, pain, alerts.
 
-Streak and pain trend are the client's own /progress numbers (bot.service.client_history and
-summarize_progress). *Planned* in a window is every planned day that is over (see
-bot.coach_desk.adherence) plus every day with a check-in on a training plan, so an extra session
-counts as planned and done; *done* counts sessions done or partly done. Today counts only once
-the client has checked in.
+Streak and pain trend are the client's own /progress numbers (summarize_progress over the
+history bot.services.history gives the engine). *Planned* in a window is every planned day that
+is over (see bot.coach_desk.adherence) plus every day with a check-in on a training plan, so an
+extra session counts as planned and done; *done* counts sessions done or partly done. Today
+counts only once the client has checked in.
+
+The whole clinic is read with a fixed number of queries, however many clients it has (the
+database's clinic-wide reads), and each client's rows are then cut to their own local window.
 """
 
 from __future__ import annotations
@@ -12,14 +15,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk.adherence import client_training_weekdays, first_planned_day, planned_days
+from bot.coaching import models as cm
+from bot.coaching.library import default_rules
 from bot.coaching.progress import DONE, NOT_TRAINING, summarize_progress
 from bot.db import alerts, clients, sessions, symptoms
 from bot.db.engine import unit_of_work
-from bot.service import Coach, client_history
+from bot.db.models import Client
+from bot.db.sessions import CheckInFacts
+from bot.db.status import DONE_STATUSES, CheckInStatus, RedFlagState
+from bot.db.symptoms import SymptomFacts
+from bot.services.context import local_midnight, local_today
 
 WINDOWS = (7, 28)
 SORT_KEYS = ("name", "adherence", "pain", "alerts")
@@ -52,43 +62,87 @@ class ClientReport:
 
 def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
     """One row per client, in chat-id order."""
-    coach = Coach(engine, clock=lambda: now)
+    days = default_rules()["history"]["days"]
     with unit_of_work(engine) as s:
+        everyone = clients.all_clients(s)
+        if not everyone:
+            return []
+        since = min(local_today(c, now) for c in everyone) - timedelta(days=days)
+        checkins = sessions.checkins_by_client(s, since)
+        # Only the days planned as rest or stop change what counts as planned (planned_days).
+        not_training = sessions.planned_kinds_by_client(s, since, NOT_TRAINING)
+        reports = symptoms.symptoms_by_client(s, min(local_midnight(c, now, days) for c in everyone))
+        last_done = sessions.last_done_days(s)
         red_flags = symptoms.open_red_flag_counts(s)
         open_alerts = alerts.open_alert_counts(s)
-        rows = []
-        for client in clients.all_clients(s):
-            today, history, reports = client_history(coach, s, client)
-            summary = summarize_progress(history, reports, today)
-            month = today - timedelta(days=max(WINDOWS) - 1)
-            weekdays = client_training_weekdays(client.profile)
-            first = max(month, first_planned_day(client))
-            plans = sessions.planned_kinds(s, client, month)
-            scheduled = planned_days(weekdays, plans, first, today - timedelta(days=1))
-            trained = {r.day for r in history.sessions if month <= r.day <= today and r.kind not in NOT_TRAINING}
-            done = {r.day for r in history.sessions if r.day in trained and r.status in DONE}
-            planned = trained | set(scheduled)
-            rows.append(
-                ClientReport(
-                    name=client.display_name or "",
-                    chat_id=client.chat_id,
-                    planned_7=_in_last(7, planned, today),
-                    done_7=_in_last(7, done, today),
-                    planned_28=_in_last(28, planned, today),
-                    done_28=_in_last(28, done, today),
-                    streak=summary.streak,
-                    last_session=sessions.last_done_day(s, client),
-                    pain_average=summary.pain_recent,
-                    pain_trend=summary.pain_trend,
-                    open_red_flags=red_flags.get(client.id, 0),
-                    open_alerts=open_alerts.get(client.id, 0),
-                )
+    rows = []
+    for client in everyone:
+        today = local_today(client, now)
+        history = cm.History(_sessions(checkins.get(client.id, []), today - timedelta(days=days)), rungs={})
+        summary = summarize_progress(history, _symptoms(client, reports.get(client.id, []), now, days), today)
+        month = today - timedelta(days=max(WINDOWS) - 1)
+        weekdays = client_training_weekdays(client.profile)
+        first = max(month, first_planned_day(client))
+        scheduled = planned_days(weekdays, not_training.get(client.id, {}), first, today - timedelta(days=1))
+        trained = {r.day for r in history.sessions if month <= r.day <= today and r.kind not in NOT_TRAINING}
+        done = {r.day for r in history.sessions if r.day in trained and r.status in DONE}
+        planned = trained | set(scheduled)
+        rows.append(
+            ClientReport(
+                name=client.display_name or "",
+                chat_id=client.chat_id,
+                planned_7=_in_last(7, planned, today),
+                done_7=_in_last(7, done, today),
+                planned_28=_in_last(28, planned, today),
+                done_28=_in_last(28, done, today),
+                streak=summary.streak,
+                last_session=last_done.get(client.id),
+                pain_average=summary.pain_recent,
+                pain_trend=summary.pain_trend,
+                open_red_flags=red_flags.get(client.id, 0),
+                open_alerts=open_alerts.get(client.id, 0),
             )
+        )
     return rows
 
 
+def _sessions(checkins: Sequence[CheckInFacts], since: date) -> tuple[cm.SessionRecord, ...]:
+    """The client's check-ins from `since` as one session per day, read as
+    bot.services.history.day_record reads them, without what none of the report's numbers use
+    (exercises, effort): done beats partly done beats skipped; the newest's kind (else
+    strength); the day's highest pain."""
+    by_day: dict[date, list[CheckInFacts]] = {}
+    for checkin in checkins:
+        if checkin.day >= since:
+            by_day.setdefault(checkin.day, []).append(checkin)
+    return tuple(_session(day, day_checkins) for day, day_checkins in by_day.items())
+
+
+def _session(day: date, checkins: list[CheckInFacts]) -> cm.SessionRecord:
+    if len(checkins) == 1:  # most days
+        only = checkins[0]
+        return cm.SessionRecord(day=day, kind=only.kind or "strength", status=only.status, rpe=None, pain=only.pain)
+    done = [c for c in checkins if c.status in DONE_STATUSES]
+    newest = (done or checkins)[-1]
+    status = CheckInStatus.DONE if any(c.status == CheckInStatus.DONE for c in done) else newest.status
+    pain = max((c.pain for c in checkins if c.pain is not None), default=None)
+    return cm.SessionRecord(day=day, kind=newest.kind or "strength", status=status, rpe=None, pain=pain)
+
+
+def _symptoms(client: Client, reports: Sequence[SymptomFacts], now: datetime, days: int) -> list[cm.SymptomReport]:
+    """The client's reports of the history window, as the engine sees them. (/progress also
+    passes red flags older than the window; no number of the report reads red flags.)"""
+    since, zone = local_midnight(client, now, days), ZoneInfo(client.timezone)
+    return [
+        cm.SymptomReport(day=r.at.astimezone(zone).date(), kind=r.kind, score=r.score, body_part=r.body_part,
+                         cleared=r.state == RedFlagState.CLEARED)
+        for r in reports if r.at >= since
+    ]
+
+
 def _in_last(days: int, found: set[date], today: date) -> int:
-    return sum(1 for d in found if d > today - timedelta(days=days))
+    start = today - timedelta(days=days)
+    return sum(1 for d in found if d > start)
 
 
 def sort_report(rows: Sequence[ClientReport], key: str = "name", days: int = 7) -> list[ClientReport]:

@@ -23,7 +23,8 @@ from bot.db import alerts, clients, invites
 from bot.db.engine import unit_of_work
 from bot.db.models import AllowedChat, CoachAlert, InviteCode
 from bot.db.status import AlertKind
-from bot.service import AlertHandled, Coach, RedFlagsCleared
+from bot.services import Services
+from bot.services.types import AlertHandled, RedFlagsCleared
 
 T = TypeVar("T")
 
@@ -71,13 +72,11 @@ class DeskService:
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.clock = clock
+        self.services = Services.over(engine, clock)
 
     def _work(self, fn: Callable[[Session], T]) -> T:
         with unit_of_work(self.engine) as s:
             return fn(s)
-
-    def _coaching(self) -> Coach:
-        return Coach(self.engine, self.clock)
 
     # --- alerts and red flags ----------------------------------------------------------------
     def alerts(self, open_only: bool = False) -> list[CoachAlert]:
@@ -86,20 +85,20 @@ class DeskService:
 
     def handle_alert(self, alert_id: int, by: str) -> Answer:
         """Mark an alert handled; a red flag's client stays stopped until `clear`."""
-        done = self._coaching().handle_alert(alert_id, by)
+        done = self.services.safety.handle_alert(alert_id, by)
         return Answer(handled_reply(done, alert_id), ok=done is not None)
 
     def clear(self, chat_id: int, by: str) -> Answer:
         """Clear the client's red flags and close their open red-flag alerts with them; the
         client is told by the coach desk (cleared.py), from the coach chat or its loop."""
-        done = self._coaching().clear_red_flags(chat_id, by)
+        done = self.services.safety.clear_red_flags(chat_id, by)
         return Answer(cleared_reply(done, chat_id), ok=done is not None)
 
     # --- what the clinic marks on a client ---------------------------------------------------
     def set_flags(self, chat_id: int, changes: Mapping[str, bool]) -> dict[str, bool] | None:
         """Show (no changes) or set the clinic's flags; today's plan follows at once. None for
         an unknown chat."""
-        return self._coaching().set_clinic_flags(chat_id, changes)
+        return self.services.plans.set_clinic_flags(chat_id, changes)
 
     def client_name(self, chat_id: int) -> str | None:
         def name(s: Session) -> str | None:

@@ -1,6 +1,6 @@
 """What the rules engine reads and returns: plain frozen dataclasses, no database types.
 
-`bot.service` converts database rows into these and stores the resulting `Plan`; the engine
+`bot.services` converts database rows into these and stores the resulting `Plan`; the engine
 never sees a session, a chat id or a clock.
 """
 

@@ -267,7 +267,7 @@ class CoachAlertTexts(Section):
     repeat: Text
     missed_detail: Text
     never: Text
-    # What an alert says happened (bot/service.py), and the note kept with a pain score.
+    # What an alert says happened (bot/services), and the note kept with a pain score.
     details: dict[str, Text]
 
 

@@ -79,7 +79,7 @@ def open_alert_counts(s: Session) -> dict[int, int]:
     return {client_id: count for client_id, count in rows}
 
 
-def mark_alert_handled(s: Session, alert_id: int, coach: str, now: datetime) -> CoachAlert | None:
+def mark_alert_handled(s: Session, alert_id: int, staff: str, now: datetime) -> CoachAlert | None:
     """Mark an alert handled (the first handler is kept); a red-flag alert also moves the
     client's open red flags to handled (not cleared: see symptoms.clear_red_flags). None when
     there is no such alert."""
@@ -88,9 +88,9 @@ def mark_alert_handled(s: Session, alert_id: int, coach: str, now: datetime) -> 
         return None
     if alert.handled_at is None:
         alert.handled_at = now
-        alert.handled_by = coach
+        alert.handled_by = staff
         if alert.kind == AlertKind.RED_FLAG:
-            mark_red_flags_handled(s, alert.client, coach, now)
+            mark_red_flags_handled(s, alert.client, staff, now)
     s.flush()
     return alert
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base, relationship
@@ -106,6 +107,11 @@ def format_training_days(days: Iterable[int]) -> str:
 
 # A client's rows go with the client: the database cascades, the ORM does not load them first.
 _OWNED = {"cascade": "all, delete-orphan", "passive_deletes": True}
+
+
+def _partial(condition: str) -> dict[str, Any]:
+    """An index over the rows meeting `condition` only, on SQLite and PostgreSQL alike."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 def _client_fk(index: bool = True) -> Column:
@@ -215,7 +221,11 @@ class PlannedSession(Base):
     """The session the engine planned for a client's local day (plan_json: exercises + reasons)."""
 
     __tablename__ = "planned_sessions"
-    __table_args__ = (UniqueConstraint("client_id", "day"),)
+    __table_args__ = (
+        UniqueConstraint("client_id", "day"),
+        # Clinic-wide reads of a few days' kinds (the report) never touch the plan JSON.
+        Index("ix_planned_sessions_day_client_id_kind", "day", "client_id", "kind"),
+    )
 
     id = Column(Integer, primary_key=True)
     client_id = _client_fk(index=False)
@@ -234,6 +244,8 @@ class CheckIn(Base):
     __tablename__ = "checkins"
     __table_args__ = (
         Index("ix_checkins_client_id_day", "client_id", "day"),
+        # Clinic-wide reads of a few days (the scheduler's snapshot, the report).
+        Index("ix_checkins_day_client_id", "day", "client_id"),
         # A message run through Rasa twice (a restart mid-turn) is logged once; NULLs never clash.
         Index("uq_checkins_client_id_source_message_id", "client_id", "source_message_id", unique=True),
         CheckConstraint(_one_of("status", CheckInStatus), name="status"),
@@ -314,6 +326,10 @@ class SymptomReport(Base):
         # A message run through Rasa twice (a restart mid-turn) is reported once; NULLs never clash.
         Index("uq_symptom_reports_client_id_source_message_id", "client_id", "source_message_id", "kind",
               unique=True),
+        # Red flags only (no other kind has a state): those not cleared, cleared ones not told yet.
+        Index("ix_symptom_reports_red_flags", "state", "clear_notice_sent_at", "client_id",
+              **_partial("state IS NOT NULL")),
+        Index("ix_symptom_reports_at", "at"),  # everyone's reports of a window (the report)
     )
 
     id = Column(Integer, primary_key=True)
@@ -343,6 +359,8 @@ class CoachAlert(Base):
         CheckConstraint(_one_of("kind", AlertKind), name="kind"),
         # A unique index, not a constraint: SQLite adds it without rebuilding the table.
         Index("uq_coach_alerts_client_id_dedup_key", "client_id", "dedup_key", unique=True),
+        # Open alerts only (most are handled): delivery and repeats after every turn, counts, /alerts.
+        Index("ix_coach_alerts_open", "client_id", "at", **_partial("handled_at IS NULL")),
     )
 
     id = Column(Integer, primary_key=True)

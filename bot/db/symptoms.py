@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -83,6 +83,32 @@ def symptoms_since(s: Session, client: Client, since: datetime) -> list[SymptomR
     )
 
 
+class SymptomFacts(NamedTuple):
+    """What a clinic-wide view reads of a report: no words of the client's."""
+
+    at: datetime
+    kind: str  # a SymptomKind
+    score: int | None
+    body_part: str | None
+    state: str | None  # a RedFlagState for red flags
+
+
+def symptoms_by_client(s: Session, since: datetime) -> dict[int, list[SymptomFacts]]:
+    """Every client's reports at or after `since`, per client id, oldest first: one query for
+    the whole clinic (in time order, read from the index on `at`; as plain rows, without the
+    ORM's loading layer)."""
+    rows = s.connection().execute(
+        select(SymptomReport.client_id, SymptomReport.at, SymptomReport.kind, SymptomReport.score,
+               SymptomReport.body_part, SymptomReport.state)
+        .where(SymptomReport.at >= since)
+        .order_by(SymptomReport.at, SymptomReport.id)
+    ).all()
+    found: dict[int, list[SymptomFacts]] = {}
+    for client_id, at, kind, score, body_part, state in rows:
+        found.setdefault(client_id, []).append(SymptomFacts(at, kind, score, body_part, state))
+    return found
+
+
 # Red flags
 
 
@@ -116,19 +142,19 @@ def open_red_flag_counts(s: Session) -> dict[int, int]:
     return {client_id: count for client_id, count in rows}
 
 
-def mark_red_flags_handled(s: Session, client: Client, coach: str, now: datetime) -> int:
+def mark_red_flags_handled(s: Session, client: Client, staff: str, now: datetime) -> int:
     """Someone at the clinic has picked up the client's open red flags (open -> handled; the
     client is still not cleared to train); returns how many moved."""
     flags = _red_flags_in(s, client, (RedFlagState.OPEN,))
     for flag in flags:
         flag.state = RedFlagState.HANDLED
         flag.handled_at = now
-        flag.handled_by = coach
+        flag.handled_by = staff
     s.flush()
     return len(flags)
 
 
-def clear_red_flags(s: Session, client: Client, coach: str, now: datetime) -> int:
+def clear_red_flags(s: Session, client: Client, staff: str, now: datetime) -> int:
     """The clinic clears the client to train again (open or handled -> cleared); returns how
     many moved, 0 when none was left (clearing twice changes nothing). Each cleared flag waits
     for the client to be told (`claim_clear_notice`)."""
@@ -136,7 +162,7 @@ def clear_red_flags(s: Session, client: Client, coach: str, now: datetime) -> in
     for flag in flags:
         flag.state = RedFlagState.CLEARED
         flag.cleared_at = now
-        flag.cleared_by = coach
+        flag.cleared_by = staff
     s.flush()
     return len(flags)
 

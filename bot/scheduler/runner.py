@@ -40,7 +40,8 @@ from bot.scheduler.config import ReminderConfig, load_config
 from bot.scheduler.due import compute_due
 from bot.scheduler.messages import ReminderMessage, compose
 from bot.scheduler.pacing import SendPacer
-from bot.service import Coach
+from bot.services import Services
+from bot.services.plans import PlanService
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class ReminderScheduler:
             stats.failed += sum(c.status == ReminderStatus.FAILED for c in report.closing)
         stats.due = len(report.due)
         if report.due:
-            await _Run(self, Coach(self.engine, clock), clock, stats).deliver(_spread(report.due))
+            await _Run(self, Services.over(self.engine, clock).plans, clock, stats).deliver(_spread(report.due))
         return stats
 
 
@@ -176,11 +177,11 @@ class _Run:
     """The claim-and-send pipeline of one run: a producer claims batches, workers send them."""
 
     def __init__(
-        self, scheduler: ReminderScheduler, coach: Coach, clock: Callable[[], datetime], stats: RunStats
+        self, scheduler: ReminderScheduler, plans: PlanService, clock: Callable[[], datetime], stats: RunStats
     ) -> None:
         self.scheduler = scheduler
         self.config = scheduler.config
-        self.coach = coach
+        self.plans = plans
         self.clock = clock
         self.stats = stats
         self.started = time.monotonic()
@@ -246,7 +247,7 @@ class _Run:
         """The text for today's plan; None (recorded) when there is nothing to remind about."""
         due = held.due
         try:
-            plan = await asyncio.to_thread(self.coach.reminder_plan, due.chat_id)
+            plan = await asyncio.to_thread(self.plans.reminder_plan, due.chat_id)
             message = compose(due.kind, plan, due.name, self.config)
         except Exception:  # one client's data must not stop everyone's reminders
             logger.exception("could not prepare the reminder for client %d", due.client_id)

@@ -1,6 +1,6 @@
 """Bone Coach's Telegram channel for Rasa (`bot.telegram.TelegramInput` in credentials.yml).
 
-The channel is given its coach desk and coaching service (channel.py builds them from
+The channel is given its coach desk and services (channel.py builds them from
 bot.settings when Rasa loads it). The coach desk and the command line never import this
 package: they send through bot.messaging.
 

@@ -39,7 +39,7 @@ from bot.coach_desk.desk import CoachDesk
 from bot.db.engine import make_engine
 from bot.db.turns import Reply
 from bot.messaging.client import make_bot
-from bot.service import Coach
+from bot.services import Services
 from bot.settings import Settings
 from bot.telegram.handler import CHANNEL_NAME, CoachChat, OnNewMessage, UpdateHandler
 from bot.telegram.output import ExportJson, ProgressChart, TelegramOutput
@@ -94,7 +94,7 @@ class TelegramInput(InputChannel):
         secret_token: str | None = None,
         allowed_chat_ids: Collection[int] = (),
         coach_desk: CoachChat | None = None,
-        coaching: Coach | None = None,
+        services: Services | None = None,
         progress_chart: ProgressChart | None = None,
         export_json: ExportJson | None = None,
         poll_timeout: int = 30,
@@ -103,9 +103,9 @@ class TelegramInput(InputChannel):
     ) -> None:
         """No network I/O here: Rasa builds channels before the event loop runs.
 
-        `coach_desk` answers the clinic's chat (none: no coach chat); `coaching` (default: one
-        on `engine`) records red flags the action server could not, reminds of open ones, and
-        draws the chart and the data export unless `progress_chart` / `export_json` are given.
+        `coach_desk` answers the clinic's chat (none: no coach chat); `services` (default: on
+        `engine`) record red flags the action server could not, remind of open ones, and draw
+        the chart and the data export unless `progress_chart` / `export_json` are given.
         """
         if mode not in MODES:
             raise RasaException(f"Telegram mode must be one of {MODES}")
@@ -119,15 +119,15 @@ class TelegramInput(InputChannel):
         self.secret_token = secret_token
         self.texts = default_texts()
         self.store = ChannelStore(engine, allowed_chat_ids)
-        coaching = coaching or Coach(engine)
+        services = services or Services.over(engine)
         self._output_options: dict[str, Any] = {
             "choose_text": self.texts.choose,
-            "progress_chart": progress_chart or coaching.progress_chart_png,
-            "export_json": export_json or coaching.export_json,
+            "progress_chart": progress_chart or services.plans.progress_chart_png,
+            "export_json": export_json or services.privacy.export_json,
         }
         self.handler = UpdateHandler(bot, self.store, self.texts, self.get_output_channel, coach_desk,
-                                     record_red_flag=coaching.record_red_flag,
-                                     red_flag_notice=coaching.open_red_flag_notice)
+                                     record_red_flag=services.safety.record_red_flag,
+                                     red_flag_notice=services.safety.open_red_flag_notice)
         self._sweeper: asyncio.Task[None] | None = None
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}

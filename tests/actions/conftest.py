@@ -1,5 +1,5 @@
 """The real custom actions against a real SQLite session database, configured the way the action
-server is: DATABASE_URL in the environment, read by `actions.common.coach()`.
+server is: DATABASE_URL in the environment, read by `bot.services.default_services()`.
 
 Trackers are built by small factories (Sara / financial-demo style): a numeric Telegram chat id as
 sender, the latest message with intent, entities and the sender's first name, slots and events.
@@ -20,8 +20,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import coach
 from actions.onboarding import ActionSaveProfile
+from bot.services import default_services
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 CHAT = 5_000_000_077
@@ -33,11 +33,11 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh SQLite file per test, reached only through DATABASE_URL."""
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
-    coach.cache_clear()
+    default_services.cache_clear()
     yield url
-    if coach.cache_info().currsize:
-        coach().engine.dispose()
-    coach.cache_clear()
+    if default_services.cache_info().currsize:
+        default_services().engine.dispose()
+    default_services.cache_clear()
 
 
 @pytest.fixture(scope="session")

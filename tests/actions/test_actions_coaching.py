@@ -26,8 +26,9 @@ from actions.coaching import (
     ValidateCheckinForm,
     ValidatePainForm,
 )
-from actions.common import coach
-from bot.service import messages, plan_buttons
+from bot.content.loader import messages
+from bot.services import default_services
+from bot.services.planning import plan_buttons
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -40,7 +41,7 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 
 def stored(chat_id: int) -> dict[str, Any]:
     """Everything the database holds about the client."""
-    return json.loads(coach().export_json(chat_id))
+    return json.loads(default_services().privacy.export_json(chat_id))
 
 
 async def test_todays_workout_needs_a_profile(
@@ -188,4 +189,4 @@ async def test_progress_is_text_and_a_chart_for_the_channel(
     assert text.startswith("Your progress, Ruth:\n")
     assert "• Sessions in the last 4 weeks: 1\n• Streak: 1 in a row" in text
     assert chart == {"progress_chart": True}
-    assert coach().progress_chart_png(onboarded).startswith(b"\x89PNG")
+    assert default_services().plans.progress_chart_png(onboarded).startswith(b"\x89PNG")

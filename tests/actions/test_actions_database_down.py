@@ -20,11 +20,11 @@ from actions.coaching import (
     ActionProgress,
     ActionTodaysWorkout,
 )
-from actions.common import coach
 from actions.onboarding import ActionSaveProfile, ActionStartSession
 from actions.privacy import ActionForget
 from actions.reminders import ActionPauseReminders, ActionResumeReminders, ActionSetReminder
 from actions.safety import ActionRecordRedFlag, ActionRequestHuman
+from bot.services import default_services
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -55,7 +55,7 @@ CASES: list[tuple[type[Action], dict[str, Any] | None, list[Any]]] = [
 @pytest.fixture
 def database_down(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", NOTHING_LISTENS)
-    coach.cache_clear()
+    default_services.cache_clear()
 
 
 @pytest.mark.parametrize(("action", "slots", "events"), CASES, ids=[c[0].__name__ for c in CASES])
@@ -74,7 +74,7 @@ async def test_the_actions_recover_when_the_database_is_back(
     dispatcher: CollectingDispatcher, domain: DomainDict, said: Said,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", NOTHING_LISTENS)
-    coach.cache_clear()
+    default_services.cache_clear()
     await ActionStartSession().run(dispatcher, make_tracker("/start", "start"), domain)
     monkeypatch.setenv("DATABASE_URL", database)
     events = await ActionStartSession().run(dispatcher, make_tracker("/start", "start"), domain)

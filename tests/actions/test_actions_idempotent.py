@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.coaching import ActionHandlePain, ActionLogCheckin, ActionLogSkip
-from actions.common import coach
 from actions.safety import ActionRecordRedFlag, ActionRequestHuman
+from bot.services import default_services
 from tests.actions.conftest import action_event, user_event
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ Said = Callable[[], list[Any]]
 
 
 def stored(chat_id: int) -> dict[str, Any]:
-    return json.loads(coach().export_json(chat_id))
+    return json.loads(default_services().privacy.export_json(chat_id))
 
 
 async def _twice(action: Any, tracker: Any, domain: DomainDict) -> tuple[list[Any], list[Any]]:

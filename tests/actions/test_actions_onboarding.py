@@ -12,7 +12,6 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import coach
 from actions.onboarding import (
     PROFILE_SLOTS,
     ActionClearProfileSlots,
@@ -21,8 +20,10 @@ from actions.onboarding import (
     ActionStartSession,
     ValidateOnboardingForm,
 )
+from bot.content.loader import messages
 from bot.nlp.parsing import parse_weekdays
-from bot.service import SCREENING, messages
+from bot.services import default_services
+from bot.services.planning import SCREENING
 from tests.actions.conftest import action_event
 
 if TYPE_CHECKING:
@@ -177,8 +178,8 @@ async def test_a_declined_onboarding_stores_nothing_and_clears_the_answers(
     events = await ActionSaveProfile().run(dispatcher, make_tracker("no", slots={"consent": False}), domain)
     assert events == [SlotSet(slot, None) for slot in PROFILE_SLOTS]
     assert said() == ["utter_onboarding_declined"]
-    assert not coach().profile_complete(CHAT)
-    assert coach().export_json(CHAT) == b"{}"
+    assert not default_services().plans.profile_complete(CHAT)
+    assert default_services().privacy.export_json(CHAT) == b"{}"
 
 
 async def test_the_finished_form_saves_the_profile_and_reads_it_back(
@@ -191,8 +192,8 @@ async def test_the_finished_form_saves_the_profile_and_reads_it_back(
     assert said() == [messages()["profile_saved"].format(
         name="Ruth", days=days, per_week=2, time="07:30", equipment="band, chair"
     )]
-    assert coach().profile_complete(CHAT)
-    assert coach().display_name(CHAT) == "Ruth"
+    assert default_services().plans.profile_complete(CHAT)
+    assert default_services().plans.display_name(CHAT) == "Ruth"
 
 
 def test_the_form_asks_the_screening_questions_in_the_words_the_today_reminder_uses(
@@ -213,7 +214,7 @@ async def test_a_recent_fracture_in_the_form_stops_the_first_plan(
 ) -> None:
     slots = {**profile_slots, "recent_fracture": "unsure", "vertebral_fracture": "unsure"}
     await ActionSaveProfile().run(dispatcher, make_tracker("chair", slots=slots), domain)
-    reply = coach().todays_plan(CHAT)
+    reply = default_services().plans.todays_plan(CHAT)
     assert "No exercise today" in reply.text and not reply.buttons
 
 
@@ -223,7 +224,7 @@ async def test_a_screening_button_at_today_saves_the_answer_and_asks_the_next_qu
 ) -> None:
     old = {k: v for k, v in profile_slots.items() if k not in SCREENING}
     await ActionSaveProfile().run(CollectingDispatcher(), make_tracker("chair", slots=old), domain)
-    first = coach().todays_plan(CHAT)
+    first = default_services().plans.todays_plan(CHAT)
     assert messages()["screening"]["questions"]["recent_fracture"] in first.text
     button = [{"entity": "screening", "value": "recent_fracture:no"}]
     tracker = make_tracker('/screening_answer{"screening": "recent_fracture:no"}', "screening_answer",

@@ -13,10 +13,10 @@ from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import coach
 from actions.privacy import ActionExport, ActionForget
 from actions.reminders import ActionPauseReminders, ActionResumeReminders, ActionSetReminder, ValidateReminderForm
-from bot.service import messages
+from bot.content.loader import messages
+from bot.services import default_services
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -26,7 +26,7 @@ FormTracker = Callable[..., Tracker]
 
 
 def stored(chat_id: int) -> dict[str, Any]:
-    return json.loads(coach().export_json(chat_id))
+    return json.loads(default_services().privacy.export_json(chat_id))
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ async def test_an_earlier_opt_in_is_kept_when_only_the_time_moves(
 ) -> None:
     earlier = [("remind me every day", "set_reminder"), ("9am", "inform"), ("thanks", "thank")]
     tracker = make_tracker("move my reminder to 6pm", "set_reminder", slots={"reminder_time": "18:00"}, turns=earlier)
-    coach().set_reminder(onboarded, time(9, 0), True)
+    default_services().reminders.set_reminder(onboarded, time(9, 0), True)
     await ActionSetReminder().run(dispatcher, tracker, domain)
     assert said() == [messages()["reminder_set"].format(time="18:00") + messages()["reminder_rest_days_on"]]
     assert stored(onboarded)["client"]["light_reminders"] is True
@@ -120,7 +120,7 @@ async def test_forget_deletes_the_client_and_restarts_the_conversation(
     forget = make_tracker("yes, delete everything", "affirm")
     assert await ActionForget().run(dispatcher, forget, domain) == [Restarted()]
     assert stored(onboarded) == {}
-    assert not coach().profile_complete(onboarded)
+    assert not default_services().plans.profile_complete(onboarded)
     assert await ActionForget().run(dispatcher, forget, domain) == [Restarted()]
     assert said() == [messages()["forgotten"], messages()["nothing_to_forget"]]
 

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.coaching import ActionTodaysWorkout
-from actions.common import coach
 from actions.safety import ActionFallback, ActionRecordRedFlag, ActionRequestHuman
+from bot.services import default_services
 
 if TYPE_CHECKING:
     from tests.actions.conftest import MakeTracker
@@ -22,7 +22,8 @@ CHAT = 5_000_000_077
 
 
 def alerts(chat_id: int) -> list[tuple[str, str]]:
-    return [(a["kind"], a["detail"]) for a in json.loads(coach().export_json(chat_id))["coach_alerts"]]
+    exported = json.loads(default_services().privacy.export_json(chat_id))
+    return [(a["kind"], a["detail"]) for a in exported["coach_alerts"]]
 
 
 async def test_a_red_flag_alerts_the_clinic_and_stops_todays_workout(

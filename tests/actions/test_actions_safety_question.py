@@ -13,14 +13,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.coaching import ActionHandlePain, ActionTodaysWorkout
-from actions.common import coach
 from actions.safety import (
     ActionRecordRedFlag,
     ActionSafetyCheckNo,
     reported_message,
     score_logged_before_question,
 )
-from bot.service import messages, onset_question_needed
+from bot.content.loader import messages
+from bot.services import default_services
+from bot.services.pain import onset_question_needed
 from tests.actions.conftest import action_event, user_event
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 def stored(chat_id: int) -> dict[str, Any]:
-    return dict(json.loads(coach().export_json(chat_id)))
+    return dict(json.loads(default_services().privacy.export_json(chat_id)))
 
 
 def asked_after_logging(*turns: tuple[str, str], answer: tuple[str, str] = ("/deny", "deny")

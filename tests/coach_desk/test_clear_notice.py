@@ -15,7 +15,7 @@ from bot.coach_desk.alerts import AlertDispatcher
 from bot.coach_desk.cleared import ClearNotifier
 from bot.coach_desk.commands import CoachCommands
 from bot.coach_desk.texts import coach_texts
-from bot.service import Coach
+from bot.services import Services
 from bot.settings import Settings
 from tests.coach_desk.conftest import COACH_CHAT
 from tests.coach_desk.seeding import enrol
@@ -38,7 +38,7 @@ def _cleared_text() -> str:
 async def test_a_client_cleared_from_the_command_line_is_told_once(db_engine: Engine, fake: FakeTelegram,
                                                                   bot: Bot) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=10))
-    Coach(db_engine, clock=lambda: NOW).record_red_flag(RUTH, "I fell on the ice")
+    Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(RUTH, "I fell on the ice")
     notifier = ClearNotifier(db_engine, bot, clock=lambda: NOW)
     assert await notifier.deliver() == 0  # nothing cleared yet
 
@@ -55,7 +55,7 @@ async def test_a_client_cleared_from_the_coach_chat_is_told_once_by_racing_sende
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=10))
     enrol(db_engine, OTTO, "Otto", NOW - timedelta(days=10))
     for chat_id in (RUTH, OTTO):
-        Coach(db_engine, clock=lambda: NOW).record_red_flag(chat_id, "I heard a crack")
+        Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(chat_id, "I heard a crack")
     commands = CoachCommands(db_engine, clock=lambda: NOW)
     assert commands.run(f"/clear {RUTH}", "Ada").startswith(f"Ruth (chat {RUTH}): 1 red flag(s) cleared")
     assert commands.run(f"/clear {OTTO}", "Ada").startswith(f"Otto (chat {OTTO}): 1 red flag(s) cleared")
@@ -67,9 +67,9 @@ async def test_a_client_cleared_from_the_coach_chat_is_told_once_by_racing_sende
 
 async def test_a_failed_send_is_told_on_the_next_round(db_engine: Engine, fake: FakeTelegram, bot: Bot) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=10))
-    coach = Coach(db_engine, clock=lambda: NOW)
-    coach.record_red_flag(RUTH, "my legs went numb")
-    coach.clear_red_flags(RUTH, "Sue")
+    services = Services.over(db_engine, clock=lambda: NOW)
+    services.safety.record_red_flag(RUTH, "my legs went numb")
+    services.safety.clear_red_flags(RUTH, "Sue")
     fake.fail_next("sendMessage", status=400)
     notifier = ClearNotifier(db_engine, bot, clock=lambda: NOW)
     assert await notifier.deliver() == 0
@@ -81,7 +81,7 @@ async def test_a_button_press_reads_as_what_the_client_did_not_as_its_payload(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=10))
-    Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "/request_human", "tg-1")
+    Services.over(db_engine, clock=lambda: NOW).safety.request_human(RUTH, "/request_human", "tg-1")
     assert await AlertDispatcher(db_engine, bot, COACH_CHAT, clock=lambda: NOW).dispatch() == 1
     [text] = fake.texts_to(COACH_CHAT)
     assert "What: tapped “Talk to a person” (or sent /coach)" in text

@@ -16,7 +16,7 @@ from bot.db import alerts
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 from bot.messaging.client import make_bot
-from bot.service import Coach
+from bot.services import Services
 from tests.coach_desk.conftest import COACH_CHAT
 from tests.coach_desk.seeding import check_in, enrol, local_days_before
 from tests.support.fake_telegram import FakeTelegram
@@ -41,10 +41,10 @@ async def test_each_kind_of_alert_arrives_once_saying_who_what_and_when(
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
     enrol(db_engine, OTTO, "Otto", NOW - timedelta(days=30), training_days=range(7))
     check_in(db_engine, RUTH, local_days_before(NOW, 2), "done", rpe=6, pain=2)
-    coach = Coach(db_engine, clock=lambda: NOW)
-    coach.record_red_flag(RUTH, "I slipped on the ice and heard a crack in my wrist")
-    coach.report_pain(RUTH, 7, "back", "my back is a 7 today")  # 7/10 is the alert level
-    coach.request_human(RUTH, "can I talk to a real person please")
+    services = Services.over(db_engine, clock=lambda: NOW)
+    services.safety.record_red_flag(RUTH, "I slipped on the ice and heard a crack in my wrist")
+    services.safety.report_pain(RUTH, 7, "back", "my back is a 7 today")  # 7/10 is the alert level
+    services.safety.request_human(RUTH, "can I talk to a real person please")
     detect_missed_sessions(db_engine, NOW)  # Otto has trained on none of his days
 
     assert await _dispatcher(db_engine, bot).dispatch() == 4
@@ -74,14 +74,14 @@ async def test_each_kind_of_alert_arrives_once_saying_who_what_and_when(
 
 async def test_a_restarted_dispatcher_sends_nothing_twice(db_engine: Engine, fake: FakeTelegram) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "please call me")
+    Services.over(db_engine, clock=lambda: NOW).safety.request_human(RUTH, "please call me")
     async with make_bot(fake.token, fake.base_url) as first:
         assert await _dispatcher(db_engine, first).dispatch() == 1
     # A new process: new Bot, new dispatcher, the same database.
     # (Within the repeat interval: an unhandled alert is sent again only after it.)
     async with make_bot(fake.token, fake.base_url) as second:
         assert await _dispatcher(db_engine, second, NOW + timedelta(minutes=5)).dispatch() == 0
-        Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "still waiting")
+        Services.over(db_engine, clock=lambda: NOW).safety.request_human(RUTH, "still waiting")
         assert await _dispatcher(db_engine, second, NOW + timedelta(minutes=5)).dispatch() == 1
     texts = fake.texts_to(COACH_CHAT)
     assert len(texts) == 2 and "please call me" in texts[0] and "still waiting" in texts[1]
@@ -91,7 +91,7 @@ async def test_a_429_is_waited_out_and_the_alert_arrives_once(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).record_red_flag(RUTH, "I fell down the stairs")
+    Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(RUTH, "I fell down the stairs")
     fake.fail_next("sendMessage", status=429, retry_after=1)
 
     assert await _dispatcher(db_engine, bot).dispatch() == 1
@@ -106,9 +106,9 @@ async def test_a_failed_send_is_kept_and_delivered_by_the_next_round(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    coach = Coach(db_engine, clock=lambda: NOW)
-    coach.request_human(RUTH, "first")
-    coach.request_human(RUTH, "second")
+    services = Services.over(db_engine, clock=lambda: NOW)
+    services.safety.request_human(RUTH, "first")
+    services.safety.request_human(RUTH, "second")
     fake.fail_next("sendMessage", status=400)  # refused outright: not retried by the client
 
     assert await _dispatcher(db_engine, bot).dispatch() == 0  # stops, keeping the order
@@ -124,7 +124,7 @@ async def test_an_alert_claimed_by_a_sender_that_died_is_taken_over_later(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "hello?")
+    Services.over(db_engine, clock=lambda: NOW).safety.request_human(RUTH, "hello?")
     with unit_of_work(db_engine) as s:  # another process claimed it, then crashed before sending
         assert alerts.claim_next_alert(s, NOW, timedelta(minutes=5)) is not None
 
@@ -137,9 +137,9 @@ async def test_dispatchers_running_together_send_each_alert_once(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    coach = Coach(db_engine, clock=lambda: NOW)
+    services = Services.over(db_engine, clock=lambda: NOW)
     for n in range(6):
-        coach.request_human(RUTH, f"message {n}")
+        services.safety.request_human(RUTH, f"message {n}")
 
     sent = await asyncio.gather(*(_dispatcher(db_engine, bot).dispatch() for _ in range(3)))
 
@@ -152,7 +152,7 @@ async def test_an_alert_handled_before_it_was_sent_is_not_sent(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).request_human(RUTH, "call me")
+    Services.over(db_engine, clock=lambda: NOW).safety.request_human(RUTH, "call me")
     with unit_of_work(db_engine) as s:
         alerts.mark_alert_handled(s, _alerts(db_engine)[0].id, "Sue at the desk", NOW)
 
@@ -164,7 +164,7 @@ async def test_notify_pending_sends_at_once_and_needs_a_coach_chat(
     db_engine: Engine, fake: FakeTelegram, bot: Bot
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).record_red_flag(RUTH, "my legs went numb")
+    Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(RUTH, "my legs went numb")
 
     assert await notify_pending(db_engine, bot, None) == 0
     assert await notify_pending(db_engine, bot, COACH_CHAT) == 1
@@ -178,8 +178,8 @@ async def test_an_unhandled_alert_is_sent_again_in_clinic_hours_and_a_handled_on
     """Issue 12: nothing dismissed quietly. A fake clock walks past the repeat interval."""
     enrol(db_engine, RUTH, "Ruth", NOW - timedelta(days=30))
     enrol(db_engine, OTTO, "Otto", NOW - timedelta(days=30))
-    Coach(db_engine, clock=lambda: NOW).record_red_flag(RUTH, "I fell and my hip hurts badly")
-    Coach(db_engine, clock=lambda: NOW).record_red_flag(OTTO, "I passed out in the shower")
+    Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(RUTH, "I fell and my hip hurts badly")
+    Services.over(db_engine, clock=lambda: NOW).safety.record_red_flag(OTTO, "I passed out in the shower")
     assert await _dispatcher(db_engine, bot).dispatch() == 2
     ruth_alert, otto_alert = _alerts(db_engine)
     with unit_of_work(db_engine) as s:
@@ -202,7 +202,7 @@ async def test_outside_clinic_hours_an_unhandled_alert_waits(
 ) -> None:
     evening = datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc)  # 17:30 in Duluth: closed
     enrol(db_engine, RUTH, "Ruth", evening - timedelta(days=30))
-    Coach(db_engine, clock=lambda: evening).record_red_flag(RUTH, "chest pain")
+    Services.over(db_engine, clock=lambda: evening).safety.record_red_flag(RUTH, "chest pain")
     assert await _dispatcher(db_engine, bot, evening).dispatch() == 1
     assert await _dispatcher(db_engine, bot, evening + timedelta(hours=2)).dispatch() == 0
     next_morning = datetime(2026, 11, 26, 14, 5, tzinfo=timezone.utc)  # Thu 08:05 in Duluth

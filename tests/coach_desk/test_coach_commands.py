@@ -15,7 +15,7 @@ from bot.db import alerts, clients, symptoms
 from bot.db.engine import unit_of_work
 from bot.db.invites import list_allowed_chats, list_invites
 from bot.db.models import CoachAlert
-from bot.service import Coach
+from bot.services import Services
 from bot.telegram.texts import default_texts
 from tests.coach_desk.conftest import COACH_CHAT
 from tests.coach_desk.seeding import enrol
@@ -54,7 +54,7 @@ async def _coach_says(fake: FakeTelegram, text: str) -> str:
 
 async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: FakeTelegram) -> None:
     enrol(db_engine, RUTH, "Ruth", datetime.now(timezone.utc) - timedelta(days=20))
-    Coach(db_engine).record_red_flag(RUTH, "I fell and my hip hurts badly")
+    Services.over(db_engine).safety.record_red_flag(RUTH, "I fell and my hip hurts badly")
     [alert] = _open_alerts(db_engine)
     agent = TinyBot()
     async with serve(make_channel(fake, db_engine, coach_chat_id=COACH_CHAT), agent):
@@ -76,7 +76,7 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
         assert await _coach_says(fake, "/handled 999999") == "There is no alert #999999."
         assert fake.texts_to(RUTH) == []
 
-        Coach(db_engine).record_red_flag(RUTH, "sudden sharp pain in my back")
+        Services.over(db_engine).safety.record_red_flag(RUTH, "sudden sharp pain in my back")
         cleared = await _coach_says(fake, f"/clear {RUTH}")
         assert cleared.startswith(f"Ruth (chat {RUTH}): 2 red flag(s) cleared, 1 alert(s) closed.")
         assert _red_flags(db_engine, RUTH) == 0 and _open_alerts(db_engine) == []
@@ -124,7 +124,7 @@ async def test_the_coach_chat_runs_the_coach_commands(db_engine: Engine, fake: F
 
 async def test_the_button_under_an_alert_marks_it_handled(db_engine: Engine, fake: FakeTelegram) -> None:
     enrol(db_engine, RUTH, "Ruth", datetime.now(timezone.utc) - timedelta(days=20))
-    Coach(db_engine).request_human(RUTH, "please call me")
+    Services.over(db_engine).safety.request_human(RUTH, "please call me")
     [alert] = _open_alerts(db_engine)
     async with serve(make_channel(fake, db_engine, coach_chat_id=COACH_CHAT), TinyBot()):
         await _coach_says(fake, "/alerts")  # any update; the alert is delivered after it
@@ -142,7 +142,7 @@ async def test_coach_commands_from_any_other_chat_do_nothing_special(
     db_engine: Engine, fake: FakeTelegram
 ) -> None:
     enrol(db_engine, RUTH, "Ruth", datetime.now(timezone.utc) - timedelta(days=20))
-    Coach(db_engine).record_red_flag(RUTH, "I heard a crack")
+    Services.over(db_engine).safety.record_red_flag(RUTH, "I heard a crack")
     [alert] = _open_alerts(db_engine)
     channel = make_channel(fake, db_engine, coach_chat_id=COACH_CHAT, allowed_chat_ids=[RUTH])
     async with serve(channel, TinyBot()):
@@ -154,7 +154,7 @@ async def test_coach_commands_from_any_other_chat_do_nothing_special(
         await fake.wait_for("sendMessage", chat_id=-555)
 
     # Ruth's red flag is open, so each answer ends with the reminder (issue 12).
-    notice = Coach(db_engine).open_red_flag_notice(RUTH)
+    notice = Services.over(db_engine).safety.open_red_flag_notice(RUTH)
     assert notice is not None and "(218) 555-0142" in notice
     assert fake.texts_to(RUTH) == [TEXTS.unknown_command, notice] * 6
     assert fake.texts_to(-555) == [TEXTS.group_refused]
@@ -171,10 +171,10 @@ class HandoffBot(TinyBot):
 
     def __init__(self, engine: Engine) -> None:
         super().__init__()
-        self.coach = Coach(engine)
+        self.services = Services.over(engine)
 
     async def handle_message(self, message: UserMessage) -> None:
-        await asyncio.to_thread(self.coach.request_human, int(message.sender_id), message.text or "")
+        await asyncio.to_thread(self.services.safety.request_human, int(message.sender_id), message.text or "")
         await super().handle_message(message)
 
 

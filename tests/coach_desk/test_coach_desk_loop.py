@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.db.engine import ensure_schema, make_engine
-from bot.service import Coach
+from bot.services import Services
 from bot.settings import REPO_ROOT
 from bot.stack import Stack, StackConfig
 from tests.coach_desk.conftest import COACH_CHAT
@@ -40,7 +40,7 @@ async def test_the_loop_delivers_waiting_alerts_and_missed_sessions_once(
     joined = datetime.now(timezone.utc) - timedelta(days=20)
     enrol(engine, RUTH, "Ruth", joined)
     enrol(engine, OTTO, "Otto", joined, EVERY_DAY)
-    Coach(engine).record_red_flag(RUTH, "I fell on the ice")  # the channel failed to send it
+    Services.over(engine).safety.record_red_flag(RUTH, "I fell on the ice")  # the channel failed to send it
     engine.dispose()
 
     code, output = await _run_desk(fake, url)
@@ -78,7 +78,8 @@ async def test_the_stack_runs_the_loop_beside_the_servers_and_stops_it_cleanly(
     stack.start_coach_desk()
     try:
         await fake.wait_for("getMe", timeout=60)  # the loop is up (it checks the token first)
-        Coach(engine).record_red_flag(RUTH, "sharp new pain in my back")  # e.g. the channel's send failed
+        # e.g. the channel's send failed
+        Services.over(engine).safety.record_red_flag(RUTH, "sharp new pain in my back")
         await fake.wait_for("sendMessage", chat_id=COACH_CHAT, timeout=60)
         assert "RED FLAG" in fake.texts_to(COACH_CHAT)[0]
         desk = stack.procs["coach_desk"]

@@ -25,8 +25,9 @@ import pytest
 import yaml
 
 from bot.chat import TerminalChat, button_keys, command_payload
+from bot.content.loader import messages
 from bot.nlp import parsing
-from bot.service import SCREENING, _screening_question, messages, plan_buttons
+from bot.services.planning import SCREENING, plan_buttons, screening_question
 from bot.settings import Settings
 from bot.stack import Stack
 from tests.e2e.conftest import Chat, texts
@@ -80,7 +81,7 @@ def content_buttons() -> list[tuple[str, str, str]]:
     found += [("did you mean", b["title"], b["payload"]) for b in clarify["intents"].values()]
     found += [("did you mean", clarify["something_else"]["title"], clarify["something_else"]["payload"])]
     unasked = SimpleNamespace(**{q: None for q in SCREENING})
-    found += [("screening", t, p) for t, p in _screening_question(unasked, first=True).buttons]
+    found += [("screening", t, p) for t, p in screening_question(unasked, first=True).buttons]
     found += [("command", f"/{c['command']}", c["payload"]) for c in _yaml(CONTENT / "channel_texts.yml")["commands"]]
     return found
 

@@ -24,8 +24,9 @@ def test_a_dead_action_server_gets_a_kind_error_then_the_conversation_continues(
     client: TelegramUser, restarts: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = restarts
-    # the same client also has the terminal chat (Rasa's REST channel) open
-    terminal = TerminalChat(stack.rasa_url, Settings(), sender=str(client.chat_id))
+    # the same client also has the terminal chat (Rasa's REST channel) open, on the stack's database
+    terminal = TerminalChat(stack.rasa_url, Settings(database_url=stack.config.database_url),
+                            sender=str(client.chat_id))
     stack.kill("actions")
 
     down = client.say(ASK)

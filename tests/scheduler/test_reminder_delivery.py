@@ -14,7 +14,7 @@ from bot.db.engine import unit_of_work
 from bot.db.models import ReminderSent
 from bot.db.reminders import Due, claim, finish
 from bot.scheduler import load_config, run_once
-from bot.service import Coach
+from bot.services import Services
 from tests.scheduler.helpers import BUTTONS, client_row, enrol, reminders, sends_per_chat
 from tests.support.fake_telegram import FakeTelegram
 
@@ -35,7 +35,7 @@ async def test_a_due_client_gets_a_personal_reminder_with_todays_real_plan(
 
     stats = await run_once(db_engine, bot, AT_8_05)
 
-    plan = Coach(db_engine, lambda: AT_8_05).reminder_plan(ADA)  # the plan stored for today
+    plan = Services.over(db_engine, lambda: AT_8_05).plans.reminder_plan(ADA)  # the plan stored for today
     assert plan is not None and plan.kind == "strength"
     [call] = fake.calls_to("sendMessage", ADA)
     assert call.params["text"] == (
@@ -114,8 +114,8 @@ async def test_paused_blocked_and_unfinished_clients_get_no_reminder(
 
 async def test_resumed_and_moved_reminders_are_honoured(db_engine: Engine, fake: FakeTelegram, bot: ExtBot) -> None:
     enrol(db_engine, [ADA], paused=True)
-    coach = Coach(db_engine, lambda: AT_8_05)
-    coach.set_reminder(ADA, time(8, 30))  # moving the time also resumes reminders
+    services = Services.over(db_engine, lambda: AT_8_05)
+    services.reminders.set_reminder(ADA, time(8, 30))  # moving the time also resumes reminders
     await run_once(db_engine, bot, AT_8_05)
     assert fake.calls_to("sendMessage") == []
     await run_once(db_engine, bot, AT_8_05 + timedelta(minutes=30))
@@ -157,7 +157,7 @@ async def test_one_evening_nudge_on_a_strength_day_without_a_check_in(
 ) -> None:
     enrol(db_engine, [ADA, BEN])
     await run_once(db_engine, bot, AT_8_05)
-    Coach(db_engine, lambda: AT_8_05 + timedelta(hours=2)).log_checkin(BEN, "done", 5, 0, None)
+    Services.over(db_engine, lambda: AT_8_05 + timedelta(hours=2)).checkins.log_checkin(BEN, "done", 5, 0, None)
 
     evening = MONDAY_8AM + timedelta(hours=11, minutes=5)  # 19:05 in Chicago
     await run_once(db_engine, bot, evening)
@@ -209,7 +209,7 @@ async def test_light_reminders_on_other_days_only_for_clients_who_asked(
     await run_once(db_engine, bot, tuesday)
 
     assert sends_per_chat(fake.calls) == {ADA: 1}
-    plan = Coach(db_engine, lambda: tuesday).reminder_plan(ADA)
+    plan = Services.over(db_engine, lambda: tuesday).plans.reminder_plan(ADA)
     assert plan is not None and plan.kind in ("balance", "walk")
     assert fake.texts_to(ADA)[0].startswith("Hi Ada, no strength today.")
     assert [r.kind for r in reminders(db_engine)] == ["light"]
@@ -217,7 +217,8 @@ async def test_light_reminders_on_other_days_only_for_clients_who_asked(
 
 async def test_no_workout_reminder_while_a_red_flag_is_open(db_engine: Engine, fake: FakeTelegram, bot: ExtBot) -> None:
     enrol(db_engine, [ADA])
-    Coach(db_engine, lambda: MONDAY_8AM - timedelta(hours=1)).record_red_flag(ADA, "I fell and heard a crack")
+    before = Services.over(db_engine, lambda: MONDAY_8AM - timedelta(hours=1))
+    before.safety.record_red_flag(ADA, "I fell and heard a crack")
     await run_once(db_engine, bot, AT_8_05)
     assert fake.calls_to("sendMessage") == []
     assert [r.status for r in reminders(db_engine)] == ["skipped"]
@@ -227,7 +228,7 @@ async def test_no_reminder_after_the_client_already_checked_in(
     db_engine: Engine, fake: FakeTelegram, bot: ExtBot
 ) -> None:
     enrol(db_engine, [ADA])
-    Coach(db_engine, lambda: MONDAY_8AM - timedelta(hours=1)).log_checkin(ADA, "done", 4, 0, None)
+    Services.over(db_engine, lambda: MONDAY_8AM - timedelta(hours=1)).checkins.log_checkin(ADA, "done", 4, 0, None)
     await run_once(db_engine, bot, AT_8_05)
     assert fake.calls_to("sendMessage") == []
 

@@ -1,10 +1,10 @@
 """What a served model predicts, read over Rasa's HTTP API, to check the serving loader.
 
-`bot.nlp.fast_load` builds the TensorFlow models without Rasa's training step. To show it serves
+`bot.serving.model_loader` builds the TensorFlow models without Rasa's training step. To show it serves
 the same model, bin/setup.sh records, right after training, what a Rasa server started with
 Rasa's own loader predicts (`python -m tests.support.serving_probe RECORD_FILE`): intents with
 confidences, FAQ answers, and the next-action scores of every policy along a conversation. The
-test `tests/nlp/test_serving_loader.py` asks a stack started with the serving loader the same
+test `tests/serving/test_model_loader.py` asks a stack started with the serving loader the same
 questions and compares.
 """
 

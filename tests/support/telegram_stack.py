@@ -27,7 +27,8 @@ from sqlalchemy import func, select
 from bot.db import clients, sessions
 from bot.db.engine import ensure_schema, make_engine, unit_of_work
 from bot.db.models import DEFAULT_TIMEZONE, CheckIn, Client
-from bot.service import Coach, ProfileAnswers
+from bot.services import Services
+from bot.services.types import ProfileAnswers
 from bot.stack import Stack, StackConfig, free_port
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegramThread
@@ -250,7 +251,7 @@ def seed_profile(database_url: str, chat_id: int, name: str = "Ruth") -> None:
     """A client who finished onboarding, stored by the coaching service itself."""
     engine = make_engine(database_url)
     try:
-        Coach(engine).save_profile(chat_id, name, ProfileAnswers(
+        Services.over(engine).plans.save_profile(chat_id, name, ProfileAnswers(
             experience="new", vertebral_fracture=False, falls_last_year=0,
             balance_confidence="medium", pain_today=1, sessions_per_week=3,
             training_days=todays_training_days(), reminder_time=clock_time(8, 0),

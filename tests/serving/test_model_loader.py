@@ -1,4 +1,4 @@
-"""The serving loader (bot/nlp/fast_load.py) serves the model Rasa's own loader serves.
+"""The serving loader (bot/serving/model_loader.py) serves the model Rasa's own loader serves.
 
 bin/setup.sh records, with Rasa's own loader, the intents, FAQ answers and next-action scores the
 model gives for a set of messages (tests/support/serving_probe.py); the shared stack, started

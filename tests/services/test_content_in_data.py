@@ -143,10 +143,10 @@ def test_the_moved_constants_are_gone_from_the_code() -> None:
 
 def test_the_pain_zones_come_from_the_engines_rules() -> None:
     from bot.coaching.library import default_rules
-    from bot.service import _pain_zones
+    from bot.services.pain import pain_zones
 
     zones = default_rules()["pain_zones"]
-    assert _pain_zones() == {"amber": zones["amber_min"], "red": zones["red_min"],
+    assert pain_zones() == {"amber": zones["amber_min"], "red": zones["red_min"],
                              "alert": zones["coach_alert_min"]}
 
 

@@ -9,15 +9,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.content.loader import clinic, messages
 from bot.db import alerts, clients
 from bot.db.engine import unit_of_work
 from bot.db.models import SymptomReport
-from bot.service import Coach, clinic, messages
-from tests.service.conftest import Clock, Peek
+from bot.services import Services
+from tests.services.conftest import Clock, Peek
 
 
-def _flags(coach: Coach, chat_id: int) -> list[dict[str, Any]]:
-    with unit_of_work(coach.engine) as s:
+def _flags(services: Services, chat_id: int) -> list[dict[str, Any]]:
+    with unit_of_work(services.engine) as s:
         client = clients.get_client(s, chat_id)
         rows = s.execute(
             select(SymptomReport).where(SymptomReport.client_id == client.id, SymptomReport.kind == "red_flag")
@@ -27,127 +28,127 @@ def _flags(coach: Coach, chat_id: int) -> list[dict[str, Any]]:
                  "cleared_by": r.cleared_by, "cleared_at": r.cleared_at} for r in rows]
 
 
-def _alert_id(coach: Coach, chat_id: int, kind: str) -> int:
-    with unit_of_work(coach.engine) as s:
+def _alert_id(services: Services, chat_id: int, kind: str) -> int:
+    with unit_of_work(services.engine) as s:
         client = clients.get_client(s, chat_id)
         return next(a.id for a in alerts.list_alerts(s, client, open_only=True) if a.kind == kind)
 
 
 def test_a_red_flag_goes_open_then_handled_then_cleared_with_who_and_when(
-    coach: Coach, clock: Clock, ruth: int
+    services: Services, clock: Clock, ruth: int
 ) -> None:
     opened = clock.now
-    coach.record_red_flag(ruth, "I fell and heard a crack in my back")
-    assert _flags(coach, ruth) == [dict(state="open", handled_by=None, handled_at=None, cleared_by=None,
+    services.safety.record_red_flag(ruth, "I fell and heard a crack in my back")
+    assert _flags(services, ruth) == [dict(state="open", handled_by=None, handled_at=None, cleared_by=None,
                                         cleared_at=None)]
 
     clock.advance(minutes=20)
-    handled = coach.handle_alert(_alert_id(coach, ruth, "red_flag"), "Sue")
+    handled = services.safety.handle_alert(_alert_id(services, ruth, "red_flag"), "Sue")
     assert handled is not None and (handled.already, handled.red_flag_open) == (False, True)
-    assert _flags(coach, ruth)[0] | {"cleared_at": None} == dict(
+    assert _flags(services, ruth)[0] | {"cleared_at": None} == dict(
         state="handled", handled_by="Sue", handled_at=opened.replace(minute=20), cleared_by=None, cleared_at=None)
-    assert coach.todays_plan(ruth).buttons == ()  # handled is not cleared: still no exercise
+    assert services.plans.todays_plan(ruth).buttons == ()  # handled is not cleared: still no exercise
 
     clock.advance(hours=2)
-    cleared = coach.clear_red_flags(ruth, "Dr Lee")
+    cleared = services.safety.clear_red_flags(ruth, "Dr Lee")
     assert cleared is not None and (cleared.cleared, cleared.alerts_closed) == (1, 0)
-    [flag] = _flags(coach, ruth)
+    [flag] = _flags(services, ruth)
     assert (flag["state"], flag["handled_by"], flag["cleared_by"], flag["cleared_at"]) == (
         "cleared", "Sue", "Dr Lee", clock.now)
-    assert coach.todays_plan(ruth).buttons != ()
+    assert services.plans.todays_plan(ruth).buttons != ()
 
 
-def test_clearing_twice_changes_nothing_and_says_who_cleared(coach: Coach, clock: Clock, ruth: int) -> None:
-    coach.record_red_flag(ruth, "sudden sharp pain in my back")
-    first = coach.clear_red_flags(ruth, "Sue")  # straight from open, the alert closed with it
+def test_clearing_twice_changes_nothing_and_says_who_cleared(services: Services, clock: Clock, ruth: int) -> None:
+    services.safety.record_red_flag(ruth, "sudden sharp pain in my back")
+    first = services.safety.clear_red_flags(ruth, "Sue")  # straight from open, the alert closed with it
     assert first is not None and (first.cleared, first.alerts_closed) == (1, 1)
     cleared_at = clock.now
     clock.advance(hours=1)
-    again = coach.clear_red_flags(ruth, "Tom")
+    again = services.safety.clear_red_flags(ruth, "Tom")
     assert again is not None
     assert (again.cleared, again.alerts_closed, again.cleared_by, again.cleared_at) == (0, 0, "Sue", cleared_at)
-    assert _flags(coach, ruth)[0]["cleared_by"] == "Sue"
-    assert coach.clear_red_flags(424242, "Sue") is None
+    assert _flags(services, ruth)[0]["cleared_by"] == "Sue"
+    assert services.safety.clear_red_flags(424242, "Sue") is None
 
 
-def test_handling_an_alert_twice_keeps_the_first_handler(coach: Coach, clock: Clock, ruth: int) -> None:
-    coach.record_red_flag(ruth, "my legs went numb")
-    alert_id = _alert_id(coach, ruth, "red_flag")
-    coach.handle_alert(alert_id, "Sue")
+def test_handling_an_alert_twice_keeps_the_first_handler(services: Services, clock: Clock, ruth: int) -> None:
+    services.safety.record_red_flag(ruth, "my legs went numb")
+    alert_id = _alert_id(services, ruth, "red_flag")
+    services.safety.handle_alert(alert_id, "Sue")
     clock.advance(hours=1)
-    again = coach.handle_alert(alert_id, "Tom")
+    again = services.safety.handle_alert(alert_id, "Tom")
     assert again is not None and (again.already, again.handled_by) == (True, "Sue")
-    assert _flags(coach, ruth)[0]["handled_by"] == "Sue"
-    assert coach.handle_alert(alert_id + 1000, "Sue") is None
+    assert _flags(services, ruth)[0]["handled_by"] == "Sue"
+    assert services.safety.handle_alert(alert_id + 1000, "Sue") is None
 
 
-def test_the_database_refuses_a_state_that_goes_backwards_or_lacks_its_times(coach: Coach, ruth: int) -> None:
-    coach.record_red_flag(ruth, "I fell on the ice")
-    coach.clear_red_flags(ruth, "Sue")
+def test_the_database_refuses_a_state_that_goes_backwards_or_lacks_its_times(services: Services, ruth: int) -> None:
+    services.safety.record_red_flag(ruth, "I fell on the ice")
+    services.safety.clear_red_flags(ruth, "Sue")
     for bad in ({"state": "open"}, {"state": "handled"}, {"state": None}, {"state": "gone"}):
-        with pytest.raises(IntegrityError), unit_of_work(coach.engine) as s:
+        with pytest.raises(IntegrityError), unit_of_work(services.engine) as s:
             s.execute(update(SymptomReport).where(SymptomReport.kind == "red_flag").values(**bad))
-    with pytest.raises(IntegrityError), unit_of_work(coach.engine) as s:  # pain has no state
+    with pytest.raises(IntegrityError), unit_of_work(services.engine) as s:  # pain has no state
         s.execute(update(SymptomReport).where(SymptomReport.kind == "red_flag").values(kind="pain"))
 
 
 @pytest.mark.parametrize("step", ["open", "handled"])
 def test_no_checkin_is_logged_as_training_until_the_red_flag_is_cleared(
-    coach: Coach, clock: Clock, peek: Peek, ruth: int, step: str
+    services: Services, clock: Clock, peek: Peek, ruth: int, step: str
 ) -> None:
-    coach.todays_plan(ruth)
-    coach.record_red_flag(ruth, "I fell and heard a crack in my wrist")
+    services.plans.todays_plan(ruth)
+    services.safety.record_red_flag(ruth, "I fell and heard a crack in my wrist")
     rungs = peek.ladders(ruth)
     if step == "handled":
-        coach.handle_alert(_alert_id(coach, ruth, "red_flag"), "Sue")
+        services.safety.handle_alert(_alert_id(services, ruth, "red_flag"), "Sue")
     m = messages()
     for status, rpe, pain in (("done", 5, 1), ("partial", 4, 2)):
-        reply = coach.log_checkin(ruth, status, rpe, pain, None, f"tg-{status}")
+        reply = services.checkins.log_checkin(ruth, status, rpe, pain, None, f"tg-{status}")
         assert reply.text == m["checkin_red_flag_open"].format(phone=clinic()["phone"])
         assert "step up" not in reply.text
     assert peek.checkins(ruth) == []
     assert peek.ladders(ruth) == rungs
 
-    coach.clear_red_flags(ruth, "Dr Lee")
+    services.safety.clear_red_flags(ruth, "Dr Lee")
     clock.advance(days=3)  # Thursday: a strength day again
-    coach.todays_plan(ruth)
-    reply = coach.log_checkin(ruth, "done", 5, 1, None, "tg-after")
+    services.plans.todays_plan(ruth)
+    reply = services.checkins.log_checkin(ruth, "done", 5, 1, None, "tg-after")
     assert reply.text.startswith(m["checkin_done"]["first"].format(name="Ruth"))
     assert [c["status"] for c in peek.checkins(ruth)] == ["done"]
 
 
 def test_pain_of_8_said_with_a_red_flag_alerts_both_and_the_plan_after_clearing_cites_it(
-    coach: Coach, clock: Clock, peek: Peek, ruth: int
+    services: Services, clock: Clock, peek: Peek, ruth: int
 ) -> None:
-    coach.report_pain(ruth, 4, "knee", "my knee is a 4")  # the older, milder pain
+    services.safety.report_pain(ruth, 4, "knee", "my knee is a 4")  # the older, milder pain
     clock.advance(days=1)
-    coach.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500070")
+    services.safety.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500070")
     assert [kind for kind, _ in peek.alerts(ruth)] == ["red_flag", "pain_high"]
     assert ("pain", 8, "back") in peek.symptoms(ruth)
-    coach.clear_red_flags(ruth, "Sue")
-    plan = coach.todays_plan(ruth).text
+    services.safety.clear_red_flags(ruth, "Sue")
+    plan = services.plans.todays_plan(ruth).text
     assert "back pain at 8/10" in plan
 
 
 def test_the_channel_first_then_the_action_with_the_score_still_alerts_the_pain(
-    coach: Coach, clock: Clock, peek: Peek, ruth: int
+    services: Services, clock: Clock, peek: Peek, ruth: int
 ) -> None:
     # The channel records the turn's red flag from the text alone; the action brings the score.
-    coach.record_red_flag(ruth, "my back hurts, 8 out of 10")
+    services.safety.record_red_flag(ruth, "my back hurts, 8 out of 10")
     clock.advance(seconds=5)
-    coach.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500071")
-    coach.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500071")  # run again
+    services.safety.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500071")
+    services.safety.record_red_flag(ruth, "my back hurts, 8 out of 10", 8, "back", "tg-500071")  # run again
     assert [kind for kind, _ in peek.alerts(ruth)] == ["red_flag", "pain_high"]
     assert peek.symptoms(ruth) == [("red_flag", 8, "back"), ("pain", 8, "back")]
 
 
-def test_a_new_red_flag_after_one_was_handled_is_a_new_report(coach: Coach, clock: Clock, peek: Peek,
+def test_a_new_red_flag_after_one_was_handled_is_a_new_report(services: Services, clock: Clock, peek: Peek,
                                                               ruth: int) -> None:
-    coach.record_red_flag(ruth, "I fell on the ice")
-    coach.handle_alert(_alert_id(coach, ruth, "red_flag"), "Sue")
+    services.safety.record_red_flag(ruth, "I fell on the ice")
+    services.safety.handle_alert(_alert_id(services, ruth, "red_flag"), "Sue")
     clock.advance(seconds=30)
-    coach.record_red_flag(ruth, "now my wrist looks bent")
-    assert [f["state"] for f in _flags(coach, ruth)] == ["handled", "open"]
+    services.safety.record_red_flag(ruth, "now my wrist looks bent")
+    assert [f["state"] for f in _flags(services, ruth)] == ["handled", "open"]
     assert [kind for kind, _ in peek.alerts(ruth)] == ["red_flag", "red_flag"]
-    cleared = coach.clear_red_flags(ruth, "Dr Lee")
+    cleared = services.safety.clear_red_flags(ruth, "Dr Lee")
     assert cleared is not None and (cleared.cleared, cleared.alerts_closed) == (2, 1)

@@ -1,4 +1,4 @@
-"""The coaching service on a real session database (`db_engine`: SQLite and PostgreSQL) with a
+"""The coaching services on a real session database (`db_engine`: SQLite and PostgreSQL) with a
 clock the test moves, so "today", "next week" and "three weeks of training" are exact days."""
 
 from __future__ import annotations
@@ -14,11 +14,25 @@ from sqlalchemy.engine import Engine
 from bot.db import clients, sessions
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert, PlannedSession, SymptomReport
-from bot.service import Coach, ProfileAnswers
+from bot.services import Services
+from bot.services.types import ProfileAnswers
 
 CHAT = 5_000_000_042  # beyond 32 bits, as real Telegram chat ids can be
 # Monday 2 June 2025, 10:00 in Duluth (America/Chicago, UTC-5 in summer): no icy-season rules.
 MONDAY_10AM = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY = (date(2025, 6, d) for d in (2, 3, 4, 5))
+STRENGTH_PATTERNS = {"sit_to_stand", "step_up", "hip_hinge", "row", "push", "back_extensor", "carry",
+                     "heel_raise", "anti_rotation"}
+
+
+def patterns(plan: dict[str, Any]) -> set[str]:
+    return {e["pattern"] for e in plan["exercises"]}
+
+
+def planned_logs(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a "done" check-in should log: each planned exercise as prescribed."""
+    keys = ("pattern", "rung", "sets", "reps", "seconds")
+    return [{k: e[k] for k in keys} for e in plan["exercises"]]
 
 
 class Clock:
@@ -51,7 +65,7 @@ class Peek:
             return self._plan_row(s, chat_id, day).created_at
 
     def alerts(self, chat_id: int) -> list[tuple[str, str | None]]:
-        """(kind, detail) of the client's coach alerts, oldest first."""
+        """(kind, detail) of the client's services alerts, oldest first."""
         with unit_of_work(self.engine) as s:
             client = clients.get_client(s, chat_id)
             rows = s.execute(
@@ -103,8 +117,10 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def coach(db_engine: Engine, clock: Clock) -> Coach:
-    return Coach(db_engine, clock=clock)
+def services(db_engine: Engine, clock: Clock) -> Services:
+    """Every service on the test database, with the test's clock (the composition root's
+    constructor for an engine the caller already has)."""
+    return Services.over(db_engine, clock)
 
 
 @pytest.fixture
@@ -132,7 +148,7 @@ def answers() -> ProfileAnswers:
 
 
 @pytest.fixture
-def ruth(coach: Coach, answers: ProfileAnswers) -> int:
+def ruth(services: Services, answers: ProfileAnswers) -> int:
     """Ruth onboarded; her chat id."""
-    coach.save_profile(CHAT, "Ruth", answers)
+    services.plans.save_profile(CHAT, "Ruth", answers)
     return CHAT
