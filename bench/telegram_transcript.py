@@ -15,15 +15,15 @@ from typing import Any
 
 from tests.support import fake_telegram as tg
 from tests.support.fake_telegram import FakeTelegramThread
-from tests.telegram_e2e.conftest import (
+from tests.support.telegram_stack import (
     TOKEN,
     TelegramUser,
     Turn,
     answer,
+    configure_polling_stack,
     keyboard_rows,
     onboarding_answers,
     recorded_calls,
-    telegram_stack,
 )
 
 CHAT_ID = 4_242_001
@@ -120,7 +120,7 @@ def describe(call: dict[str, Any]) -> str:
 
 def main() -> None:
     with FakeTelegramThread(token=TOKEN) as fake, tempfile.TemporaryDirectory() as folder:
-        stack = telegram_stack(Path(folder), fake, [CHAT_ID], COACH_CHAT_ID=str(COACH_CHAT_ID))
+        stack = configure_polling_stack(Path(folder), fake, [CHAT_ID], COACH_CHAT_ID=str(COACH_CHAT_ID))
         with stack:
             user = TelegramUser(fake, CHAT_ID)
             startup = [c["method"] for c in recorded_calls(fake) if c["method"] != "getUpdates"]

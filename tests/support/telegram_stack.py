@@ -59,13 +59,13 @@ def new_database(folder: Path) -> str:
 
 
 def configure_polling_stack(folder: Path, fake: FakeTelegramThread, allowed: Iterable[int],
-                  api_token: str | None = None) -> Stack:
+                  api_token: str | None = None, **env: str) -> Stack:
     """The stack with the Telegram channel long-polling `fake`, and the REST channel, as `bin/run`
     configures it (not started). Rasa's HTTP API is on behind `api_token` (a random one if not
     given), for reading trackers: did Rasa see a turn?"""
     return Stack(StackConfig(
         database_url=new_database(folder), run_dir=folder, telegram=True,
-        api_token=api_token or secrets.token_hex(16), env=telegram_env(fake, allowed)))
+        api_token=api_token or secrets.token_hex(16), env=telegram_env(fake, allowed, **env)))
 
 
 def configure_webhook_stack(folder: Path, fake: FakeTelegramThread, allowed: Iterable[int],
