@@ -72,15 +72,20 @@ def evaluate(agent: Any) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--model", type=Path, default=None, help="another model (default: the project's)")
     args = parser.parse_args(argv)
     from rasa.core.agent import Agent
 
+    from bot import serving
     from bot.stack import MODEL
 
-    table = evaluate(Agent.load(str(MODEL)))
+    serving.install()  # loads as the Rasa server does (the same predictions, tests/serving)
+    model = args.model or MODEL
+    table = evaluate(Agent.load(str(model)))
+    shown = model.relative_to(ROOT) if model.is_relative_to(ROOT) else model
     lines = [
         f"`.venv/bin/python -m bench.nlu_eval`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()}, model `models/bone-coach.tar.gz`. Clarifying = the fallback's "
+        f"{platform.machine()}, model `{shown}`. Clarifying = the fallback's "
         "\"did you mean\" or the safety question; it is not counted as right.",
         "",
         "| set | examples | accuracy | macro-F1 | red-flag recall | right | clarifying | wrong | unasked FAQ |",

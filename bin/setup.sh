@@ -124,9 +124,10 @@ fi
 
 # Rasa model: retrained only when what it learns from changes (content hash).
 MODEL="$ROOT/models/bone-coach.tar.gz"
-# (The red-flag net and the entity rules read their files when the model loads: no retraining.)
+# (The red-flag net and the entity rules read their files when the model loads, but the spelling
+# corrector stores every word of bot/content/*.yml with the model: a new word there retrains.)
 DOMAIN=domain.yml; [ -f "$DOMAIN" ] || DOMAIN=domain  # one file, or the older folder
-train_inputs=(config.yml $(find data "$DOMAIN" -name '*.yml' | sort) bot/content/entity_patterns.yml
+train_inputs=(config.yml $(find data "$DOMAIN" -name '*.yml' | sort) $(find bot/content -name '*.yml' | sort)
               bot/nlp/build_pipeline.py bot/nlp/spelling.py)
 model_hash="$(hash_of "${train_inputs[@]}")"
 if [ -f "$MODEL" ] && [ "$(cat "$ROOT/models/.inputs_hash" 2>/dev/null)" = "$model_hash" ]; then
