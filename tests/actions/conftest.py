@@ -9,7 +9,7 @@ The domain is the project's own (`domain.yml`), so forms have their real slots.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,19 +20,25 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+import bot.services
 from actions.onboarding import ActionSaveProfile
 from bot.services import default_services
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 CHAT = 5_000_000_077
 FIRST_NAME = "Ruth"
+# The action server's clock in these tests: a Wednesday morning in the clinic's zone, so no test
+# depends on the day or hour it runs (midnight, a weekend, a DST change).
+NOW = datetime(2026, 12, 9, 15, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(autouse=True)
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh SQLite file per test, reached only through DATABASE_URL."""
+    """A fresh SQLite file per test, reached only through DATABASE_URL; the services' clock is NOW."""
     url = f"sqlite:///{tmp_path / 'actions.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    build = bot.services.build_services
+    monkeypatch.setattr(bot.services, "build_services", lambda settings: build(settings, clock=lambda: NOW))
     default_services.cache_clear()
     yield url
     if default_services.cache_info().currsize:
@@ -129,8 +135,8 @@ def form_tracker(make_tracker: MakeTracker) -> Callable[..., Tracker]:
 
 @pytest.fixture
 def today() -> int:
-    """Today's weekday in the clients' zone: the action server's real clock decides the plan."""
-    return datetime.now(ZoneInfo("America/Chicago")).weekday()
+    """Today's weekday in the clients' zone, by the action server's clock (NOW)."""
+    return NOW.astimezone(ZoneInfo("America/Chicago")).weekday()
 
 
 @pytest.fixture

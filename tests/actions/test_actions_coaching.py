@@ -1,7 +1,7 @@
 """Today's workout, check-ins, pain, fatigue and progress, through the real actions and database.
 
-The action server's clock is the real one; the onboarded client's first training day is today
-(in America/Chicago), so today is a strength day.
+The action server's clock is fixed (tests/actions/conftest.py NOW); the onboarded client's first
+training day is that day (in America/Chicago), so today is a strength day.
 """
 
 from __future__ import annotations
