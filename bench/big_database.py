@@ -5,7 +5,8 @@ reports (pain, fatigue, a few red flags, most of them cleared), reminders sent, 
 
 Run: `.venv/bin/python -m bench.big_database [--clients 5000] [--days 90] [--url URL]`. Without
 --url, a fresh SQLite file var/bench-cost/clients-N.db (an old one is deleted); a --url database
-must be migrated-empty (it is migrated here). About a minute for 5,000 clients.
+must hold no clients (it is migrated here). 5,000 clients: 1.8 million rows in about 40 s on
+SQLite (a 1.1 GB file, most of it the stored plans), 90 s on PostgreSQL.
 
 Rows go in with bulk INSERTs and ids chosen here (no read-back). Each client's rows come from
 a random generator seeded with the client's number, so client 0 is the same person in a
@@ -13,6 +14,8 @@ a random generator seeded with the client's number, so client 0 is the same pers
 Ratios: strength on the client's 2-3 training weekdays (the engine's `training_weekdays`),
 checked in on about 4 of 5 of them (a few twice a day), some balance and walk days asked for
 and logged, a pain report about every other week, a red flag for about one client in 16.
+Stored plans are real ones (the engine's, one per profile shape and kind); a gentle or stop day
+stores the strength plan's text, since only its kind is read back from the past.
 """
 
 from __future__ import annotations

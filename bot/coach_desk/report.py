@@ -8,6 +8,9 @@ counts only once the client has checked in.
 
 The whole clinic is read with a fixed number of queries, however many clients it has (the
 database's clinic-wide reads), and each client's rows are then cut to their own local window.
+Of the engine's history only what the numbers read is read: the last 28 days (adherence, and the
+two 14-day windows of the pain trend) and, for the streak, the days before those only of clients
+who did every planned session of the 28 days (anyone else's streak ends within them).
 """
 
 from __future__ import annotations
@@ -62,25 +65,35 @@ class ClientReport:
 
 def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
     """One row per client, in chat-id order."""
-    days = default_rules()["history"]["days"]
+    rules = default_rules()
+    history_days = rules["history"]["days"]
+    recent_days = max(max(WINDOWS), 2 * rules["progress_trend"]["window_days"])
     with unit_of_work(engine) as s:
         everyone = clients.all_clients(s)
         if not everyone:
             return []
-        since = min(local_today(c, now) for c in everyone) - timedelta(days=days)
-        checkins = sessions.checkins_by_client(s, since)
+        todays = {c.id: local_today(c, now) for c in everyone}
+        first_today, last_today = min(todays.values()), max(todays.values())
+        checkins = sessions.checkins_by_client(s, first_today - timedelta(days=recent_days - 1))
+        recent = {c.id: _sessions(checkins.get(c.id, []), todays[c.id] - timedelta(days=recent_days - 1))
+                  for c in everyone}
+        unbroken = [cid for cid, found in recent.items() if not any(_breaks_streak(r) for r in found)]
+        earlier = sessions.checkins_by_client(
+            s, first_today - timedelta(days=history_days), last_today - timedelta(days=recent_days - 1), unbroken)
         # Only the days planned as rest or stop change what counts as planned (planned_days).
-        not_training = sessions.planned_kinds_by_client(s, since, NOT_TRAINING)
-        reports = symptoms.symptoms_by_client(s, min(local_midnight(c, now, days) for c in everyone))
+        not_training = sessions.planned_kinds_by_client(s, first_today - timedelta(days=recent_days), NOT_TRAINING)
+        reports = symptoms.symptoms_by_client(s, min(local_midnight(c, now, recent_days - 1) for c in everyone))
         last_done = sessions.last_done_days(s)
         red_flags = symptoms.open_red_flag_counts(s)
         open_alerts = alerts.open_alert_counts(s)
     rows = []
     for client in everyone:
-        today = local_today(client, now)
-        history = cm.History(_sessions(checkins.get(client.id, []), today - timedelta(days=days)), rungs={})
-        summary = summarize_progress(history, _symptoms(client, reports.get(client.id, []), now, days), today)
+        today = todays[client.id]
         month = today - timedelta(days=max(WINDOWS) - 1)
+        older = [c for c in earlier.get(client.id, []) if c.day < today - timedelta(days=recent_days - 1)]
+        history = cm.History(_sessions(older, today - timedelta(days=history_days)) + recent[client.id], rungs={})
+        pains = _symptoms(client, reports.get(client.id, []), now, recent_days - 1)
+        summary = summarize_progress(history, pains, today)
         weekdays = client_training_weekdays(client.profile)
         first = max(month, first_planned_day(client))
         scheduled = planned_days(weekdays, not_training.get(client.id, {}), first, today - timedelta(days=1))
@@ -104,6 +117,11 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
             )
         )
     return rows
+
+
+def _breaks_streak(session: cm.SessionRecord) -> bool:
+    """A planned session not done: the streak counts back to the first of these (summarize_progress)."""
+    return session.kind not in NOT_TRAINING and session.status not in DONE
 
 
 def _sessions(checkins: Sequence[CheckInFacts], since: date) -> tuple[cm.SessionRecord, ...]:
@@ -130,8 +148,8 @@ def _session(day: date, checkins: list[CheckInFacts]) -> cm.SessionRecord:
 
 
 def _symptoms(client: Client, reports: Sequence[SymptomFacts], now: datetime, days: int) -> list[cm.SymptomReport]:
-    """The client's reports of the history window, as the engine sees them. (/progress also
-    passes red flags older than the window; no number of the report reads red flags.)"""
+    """The client's reports of the last `days` days, as the engine sees them (/progress also
+    passes older ones and red flags: only pain scores of the pain trend's windows count)."""
     since, zone = local_midnight(client, now, days), ZoneInfo(client.timezone)
     return [
         cm.SymptomReport(day=r.at.astimezone(zone).date(), kind=r.kind, score=r.score, body_part=r.body_part,

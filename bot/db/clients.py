@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 
 from sqlalchemy import delete, inspect, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from bot.db.models import (
     AllowedChat,
@@ -67,8 +67,8 @@ def get_or_create_client(s: Session, chat_id: int, display_name: str | None, now
 
 
 def all_clients(s: Session) -> list[Client]:
-    """Every client, profile loaded, in chat-id order."""
-    return list(s.execute(select(Client).order_by(Client.chat_id).options(selectinload(Client.profile))).scalars())
+    """Every client, profile loaded (joined: one statement however many clients), in chat-id order."""
+    return list(s.execute(select(Client).order_by(Client.chat_id).options(joinedload(Client.profile))).scalars())
 
 
 def save_profile(s: Session, client: Client, *, now: datetime | None = None, **fields: Any) -> Profile:

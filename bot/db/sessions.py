@@ -163,20 +163,27 @@ class CheckInFacts(NamedTuple):
     kind: str | None  # the session's kind as logged, else that of the plan it was linked to
 
 
-def checkins_by_client(s: Session, since: date) -> dict[int, list[CheckInFacts]]:
-    """Every client's check-ins from `since` (a local day, inclusive), per client id, each
-    client's in recent_checkins' order: one query for the whole clinic. (Ordered by day, not by
-    client: the range is then read from the day index, not the whole table in client order; and
-    as plain rows, without the ORM's loading layer, a third of the time here.)"""
+def checkins_by_client(
+    s: Session, since: date, before: date | None = None, client_ids: Collection[int] | None = None
+) -> dict[int, list[CheckInFacts]]:
+    """The check-ins of every client (or of `client_ids`) from `since` (a local day, inclusive)
+    until `before` (exclusive), per client id, each client's in recent_checkins' order: one
+    query for the whole clinic. (Ordered by day, not by client: the range is read from the day
+    index, not the whole table in client order; and as plain rows, without the ORM's loading
+    layer, a third of the time here.)"""
     plan_kind = select(PlannedSession.kind).where(PlannedSession.id == CheckIn.planned_session_id).scalar_subquery()
-    rows = s.connection().execute(
+    query = (
         select(CheckIn.client_id, CheckIn.day, CheckIn.status, CheckIn.pain,
                func.coalesce(CheckIn.session_kind, plan_kind))
         .where(CheckIn.day >= since)
         .order_by(CheckIn.day, CheckIn.created_at, CheckIn.id)
-    ).all()
+    )
+    if before is not None:
+        query = query.where(CheckIn.day < before)
+    if client_ids is not None:
+        query = query.where(CheckIn.client_id.in_(client_ids))
     found: dict[int, list[CheckInFacts]] = {}
-    for client_id, day, status, pain, kind in rows:
+    for client_id, day, status, pain, kind in s.connection().execute(query).all():
         found.setdefault(client_id, []).append(CheckInFacts(day, status, pain, kind))
     return found
 
