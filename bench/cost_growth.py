@@ -437,11 +437,15 @@ def postgres_plans(clients_: int, days: int) -> dict[str, Any]:
         return found
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 0.1 else f"{1000 * seconds:.1f} ms"
+
+
 def postgres_lines(found: dict[str, Any]) -> list[str]:
     if not found:
         return ["PostgreSQL was not reachable: not checked there."]
     lines = [f"On {found['backend']} with {found['clients']:,} clients (same builder, ANALYZEd): "
-             + "; ".join(f"{name} {seconds:.2f} s" for name, seconds in found["seconds"].items()) + "."]
+             + "; ".join(f"{name} {_duration(seconds)}" for name, seconds in found["seconds"].items()) + "."]
     scans = [(name, scan) for name, items in found["scans"].items() for scan in items]
     lines.append("Its EXPLAIN shows no Seq Scan of a table with a row or more per client, except: "
                  + "; ".join(f"{name}: `{scan}`" for name, scan in scans) if scans else
@@ -596,6 +600,11 @@ def section(after: dict[str, Any], before: dict[str, Any] | None, command: str) 
               *postgres_lines(after.get("postgresql", {})), "", *NOTES, "", *FIXES]
     if before is not None:
         lines += ["", f"### Before the fixes ({before['written']})", "",
+                  "Measured one database after the other (not yet interleaved) while other work ran on the "
+                  "machine: the timings are noisy; the statement counts and the plans are the firm part. The "
+                  "report and the command ran once on the big database (minutes each). Plans were listed for "
+                  "tables of 10,000 rows or more, so the full reads of coach_alerts (9,453 rows) after every "
+                  "turn are not listed; they are what *next alert to deliver* and *to repeat* show.", "",
                   *table(before["1"], before[big_key]), "", *whole(before["1"], before[big_key]), "",
                   *scan_lines(before[big_key])]
     return lines
