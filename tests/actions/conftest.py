@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 import bot.services
 from actions.onboarding import ActionSaveProfile
 from bot.services import default_services
+from tests.support.databases import migrated_sqlite
 
 DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain.yml"
 CHAT = 5_000_000_077
@@ -35,7 +36,7 @@ NOW = datetime(2026, 12, 9, 15, 0, tzinfo=timezone.utc)
 @pytest.fixture(autouse=True)
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh SQLite file per test, reached only through DATABASE_URL; the services' clock is NOW."""
-    url = f"sqlite:///{tmp_path / 'actions.db'}"
+    url = migrated_sqlite(tmp_path, "actions.db")
     monkeypatch.setenv("DATABASE_URL", url)
     build = bot.services.build_services
     monkeypatch.setattr(bot.services, "build_services", lambda settings: build(settings, clock=lambda: NOW))

@@ -18,8 +18,9 @@ if str(ROOT) not in sys.path:  # `tests.support` is imported from the repository
     sys.path.insert(0, str(ROOT))
 
 from bot.db import invites  # noqa: E402
-from bot.db.engine import ensure_schema, make_engine, unit_of_work  # noqa: E402
+from bot.db.engine import make_engine, unit_of_work  # noqa: E402
 from bot.telegram import TelegramInput  # noqa: E402
+from tests.support.databases import migrated_sqlite  # noqa: E402
 from tests.support.fake_telegram import FakeTelegram  # noqa: E402
 from tests.support.telegram_fixtures import fake, no_internet  # noqa: E402, F401 (fixtures)
 from tests.telegram.harness import CLIENT, TinyBot, make_channel, serve  # noqa: E402
@@ -27,8 +28,7 @@ from tests.telegram.harness import CLIENT, TinyBot, make_channel, serve  # noqa:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'coach.db'}")
-    ensure_schema(engine)
+    engine = make_engine(migrated_sqlite(tmp_path, "coach.db"))
     with unit_of_work(engine) as s:
         invites.allow_chat(s, CLIENT, "test client", datetime.now(timezone.utc))
     return engine
