@@ -65,7 +65,3 @@ def install() -> None:
     """Serve with `load_for_serving` in this process (the Rasa server, benchmarks)."""
     RasaModel.load = classmethod(load_for_serving)  # type: ignore[method-assign,assignment]
 
-
-def uninstall() -> None:
-    """Back to Rasa's own loader (the equivalence test compares the two)."""
-    RasaModel.load = classmethod(_RASA_LOAD)  # type: ignore[method-assign,assignment]
