@@ -6,10 +6,12 @@ the same result faster (measured in BENCHMARKS.md, checked against Rasa's own in
 
 from __future__ import annotations
 
-from bot.serving import action_reply, model_loader
+from bot.serving import action_call, action_reply, model_loader, tracker_states
 
 
 def install() -> None:
     """Install every speed-up in this process."""
     model_loader.install()
     action_reply.install()
+    action_call.install()
+    tracker_states.install()
