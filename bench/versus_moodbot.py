@@ -83,7 +83,10 @@ MANY_P50 = Measure(f"message → reply, {CONCURRENT} conversations, p50 (ms)")
 MANY_P95 = Measure(f"message → reply, {CONCURRENT} conversations, p95 (ms)", target=Target(1.0))
 RATE = Measure(f"sustained, {CONCURRENT} conversations (msgs/s)", target=Target(1.5, at_least=True))
 RSS = Measure("RSS after load, all the bot's processes (MB)", digits=0, target=Target(1200, absolute=True))
-MEASURES = (START, PARSE, ONE_P50, ONE_P95, MANY_P50, MANY_P95, RATE, RSS)
+# RSS counts a page shared by several processes (TensorFlow's libraries, a forked worker's
+# untouched pages) once in each; PSS divides it among them, so the sum is the memory in use.
+PSS = Measure("PSS after load, all the bot's processes (MB)", digits=0)
+MEASURES = (START, PARSE, ONE_P50, ONE_P95, MANY_P50, MANY_P95, RATE, RSS, PSS)
 
 
 def ratio(moodbot: float, bone: float) -> float:
@@ -241,16 +244,24 @@ def parse_p50_ms(url: str, token: str, calls: int = 200, warmup: int = 10) -> fl
     return statistics.median(times) * 1000
 
 
-def session_rss_mb(leader: int) -> float:
-    """RSS of a server and anything it started (Stack gives each server its own session)."""
+def session_memory_mb(leader: int, measure: Callable[[int], float]) -> float:
+    """`measure` summed over a server and anything it started (Stack gives each server its own
+    session; Sanic's workers are in their parent's)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[3]) == leader:
-                total += rss_mb(int(stat.parent.name))
+                total += measure(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
             continue  # the process ended while we looked
     return total
+
+
+def pss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def measure_bot(bot: Bot) -> tuple[dict[str, float], list[str]]:
@@ -263,14 +274,15 @@ def measure_bot(bot: Bot) -> tuple[dict[str, float], list[str]]:
         one = conversations(stack.rasa_url, bot, 1, limit=ONE_CONVERSATION_TURNS)
         progress(f"{bot.name}: /model/parse p50 {parse_ms:.1f} ms, {len(one.latencies)} turns of 1 conversation")
         many = conversations(stack.rasa_url, bot, CONCURRENT, seconds=LOAD_SECONDS)
-        rss = sum(session_rss_mb(proc.pid) for proc in stack.procs.values())
+        rss = sum(session_memory_mb(proc.pid, rss_mb) for proc in stack.procs.values())
+        pss = sum(session_memory_mb(proc.pid, pss_mb) for proc in stack.procs.values())
     finally:
         stack.stop()
     values = {
         START.name: statistics.median(times), PARSE.name: parse_ms,
         ONE_P50.name: statistics.median(one.latencies) * 1000, ONE_P95.name: percentile(one.latencies, 95) * 1000,
         MANY_P50.name: statistics.median(many.latencies) * 1000, MANY_P95.name: percentile(many.latencies, 95) * 1000,
-        RATE.name: many.rate, RSS.name: rss,
+        RATE.name: many.rate, RSS.name: rss, PSS.name: pss,
     }
     problems = one.problems + many.problems
     notes = [f"{bot.name}: starts {', '.join(f'{t:.1f}' for t in times)} s; {len(one.latencies)} turns in "
@@ -315,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=MODEL, help="Bone Coach model (default: the bin/setup.sh one)")
     parser.add_argument("--config-note", default="", help="what differs in this model, e.g. its config")
+    parser.add_argument("--workers", type=int, default=1, help="Bone Coach's Rasa server processes (RASA_WORKERS)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     began, load, probe = time.perf_counter(), os.getloadavg()[0], cpu_probe_seconds()
@@ -331,7 +344,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         ensure_schema(engine)  # as bin/run does, before the servers start
         engine.dispose()
         bone = Bot("Bone Coach", lambda token: Stack(StackConfig(
-            database_url=database_url, run_dir=LOGS / "bone-coach", api_token=token, model=args.model.resolve())),
+            database_url=database_url, run_dir=LOGS / "bone-coach", api_token=token, model=args.model.resolve(),
+            workers=args.workers)),
             CONVERSATION, onboard)
         mood_values, mood_notes = measure_bot(moodbot)
         bone_values, bone_notes = measure_bot(bone)
