@@ -246,7 +246,7 @@ def parse_p50_ms(url: str, token: str, calls: int = 200, warmup: int = 10) -> fl
 
 def session_memory_mb(leader: int, measure: Callable[[int], float]) -> float:
     """`measure` summed over a server and anything it started (Stack gives each server its own
-    session; Sanic's workers are in their parent's)."""
+    session)."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -327,7 +327,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=MODEL, help="Bone Coach model (default: the bin/setup.sh one)")
     parser.add_argument("--config-note", default="", help="what differs in this model, e.g. its config")
-    parser.add_argument("--workers", type=int, default=1, help="Bone Coach's Rasa server processes (RASA_WORKERS)")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     began, load, probe = time.perf_counter(), os.getloadavg()[0], cpu_probe_seconds()
@@ -344,8 +343,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ensure_schema(engine)  # as bin/run does, before the servers start
         engine.dispose()
         bone = Bot("Bone Coach", lambda token: Stack(StackConfig(
-            database_url=database_url, run_dir=LOGS / "bone-coach", api_token=token, model=args.model.resolve(),
-            workers=args.workers)),
+            database_url=database_url, run_dir=LOGS / "bone-coach", api_token=token, model=args.model.resolve())),
             CONVERSATION, onboard)
         mood_values, mood_notes = measure_bot(moodbot)
         bone_values, bone_notes = measure_bot(bone)

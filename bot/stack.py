@@ -60,9 +60,6 @@ class StackConfig:
     model: Path = MODEL
     interface: str = "127.0.0.1"
     stock_loader: bool = False  # Rasa's own model loader (the serving loader's reference)
-    # Rasa server processes (Sanic workers) sharing the port: 2 serves on both cores. Without a
-    # lock store in the endpoints, the workers share conversation locks by file (file_lock_store.py).
-    workers: int = 1
 
 
 class Stack:
@@ -95,7 +92,6 @@ class Stack:
             # The action server (rasa_sdk reads SANIC_HOST, default 0.0.0.0) runs any action for
             # any sender id it is given: only the Rasa server on this machine may reach it.
             SANIC_HOST="127.0.0.1",
-            SANIC_WORKERS=str(self.config.workers),
         )
         env.update(self.config.env)
         return env
@@ -109,9 +105,6 @@ class Stack:
         cred_path.write_text(yaml.safe_dump(credentials))
         endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
         endpoints.update(self.config.endpoints_extra)
-        if self.config.workers > 1 and not endpoints.get("lock_store"):
-            endpoints["lock_store"] = {"type": "bot.file_lock_store.FileLockStore",
-                                       "path": str(self.config.run_dir / "locks")}
         end_path = self.config.run_dir / "endpoints.yml"
         end_path.write_text(yaml.safe_dump(endpoints))
         return cred_path, end_path

@@ -22,10 +22,8 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import os
 from asyncio import AbstractEventLoop
 from collections.abc import Callable, Collection
-from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -37,11 +35,9 @@ from sqlalchemy.engine import Engine
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot import file_lock_store
 from bot.coach_desk.desk import CoachDesk
 from bot.db.engine import make_engine
 from bot.db.turns import Reply
-from bot.file_lock_store import FileLockStore
 from bot.messaging.client import make_bot
 from bot.services import Services
 from bot.settings import Settings
@@ -57,8 +53,6 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MODES = ("polling", "webhook")
 ORPHAN_SWEEP_SECONDS = 30.0
-POLLER_LOCK = "telegram-poller.lock"  # in the FileLockStore's folder, beside the conversation locks
-POLLER_ELECTION_SECONDS = 2.0
 
 
 class TelegramInput(InputChannel):
@@ -138,8 +132,6 @@ class TelegramInput(InputChannel):
         self._poll_options = {"timeout": poll_timeout, "attempts": poll_attempts,
                               "retry_delay": poll_retry_delay}
         self.poller: Poller | None = None
-        self._elected: asyncio.Task[None] | None = None
-        self._poll_lock_fd: int | None = None
 
     def get_output_channel(self, **options: Any) -> TelegramOutput:
         """A fresh output for one conversation turn (no network I/O: Rasa calls this from
@@ -175,10 +167,9 @@ class TelegramInput(InputChannel):
 
         self.handler.past_replies = past_replies
 
-    async def start_turns(self, on_new_message: OnNewMessage, poll_lock: Path | None = None) -> None:
+    async def start_turns(self, on_new_message: OnNewMessage) -> None:
         """Finish the turns of a process that died (at once: before new updates are read), then
-        keep looking for them (a replica elsewhere may die) while serving. With `poll_lock`,
-        poll only while holding it (several workers on one machine)."""
+        keep looking for them (a replica elsewhere may die) while serving."""
         await self.handler.resume_orphans(on_new_message)
 
         async def sweep() -> None:
@@ -187,17 +178,8 @@ class TelegramInput(InputChannel):
                 await self.handler.resume_orphans(on_new_message)
 
         self._sweeper = asyncio.create_task(sweep(), name="telegram-orphan-sweep")
-        if self.mode == "polling" and poll_lock is None:
+        if self.mode == "polling":
             self.start_polling(on_new_message)
-        elif self.mode == "polling":
-            self._elected = asyncio.create_task(self._poll_when_elected(poll_lock, on_new_message),
-                                                name="telegram-poller-election")
-
-    async def _poll_when_elected(self, poll_lock: Path, on_new_message: OnNewMessage) -> None:
-        """Several Rasa workers on one machine: Telegram allows one getUpdates at a time, so the
-        worker holding `poll_lock` polls; another takes over within seconds when it dies."""
-        self._poll_lock_fd = await file_lock_store.hold(poll_lock, POLLER_ELECTION_SECONDS)
-        self.start_polling(on_new_message)
 
     def start_polling(self, on_new_message: OnNewMessage) -> None:
         async def handle(update: Update) -> None:
@@ -208,11 +190,6 @@ class TelegramInput(InputChannel):
         logger.info("Telegram polling started")
 
     async def stop_turns(self) -> None:
-        if self._elected is not None:
-            self._elected.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._elected
-            self._elected = None
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -221,9 +198,6 @@ class TelegramInput(InputChannel):
         if self.poller is not None:
             await self.poller.stop()
             self.poller = None
-        if self._poll_lock_fd is not None:
-            os.close(self._poll_lock_fd)
-            self._poll_lock_fd = None
 
     # --- Sanic ------------------------------------------------------------------------------
 
