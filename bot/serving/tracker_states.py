@@ -14,14 +14,23 @@ are given.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import ActionExecuted, Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # Each replay holds a tracker and one small dict per action: a few hundred KB for a long
@@ -44,6 +53,36 @@ class _Replay:
     states: list[State] = field(default_factory=list)
     last_ml_action_sub_state: dict[str, str] | None = None
     turn_was_hidden: bool = False
+    # Where the tracker's own events stood at the last call (see `seen` and `appended`).
+    raw_count: int = 0
+    raw_last: Event | None = None
+    loop_names: frozenset[str] = frozenset()
+
+    def seen(self, tracker: DialogueStateTracker, loop_names: frozenset[str]) -> None:
+        """Remember where the tracker's own event list stood when the replay caught up with it."""
+        self.raw_count = len(tracker.events)
+        self.raw_last = tracker.events[-1] if tracker.events else None
+        self.loop_names = loop_names
+
+    def appended(self, domain: Domain, tracker: DialogueStateTracker) -> list[Event] | None:
+        """The tracker's events since `seen`, when they only add to its applied events (Rasa's
+        `applied_events` keeps every event but restarts, reverts and a form's repeated runs, and
+        a form started for the first time can change how earlier events count); else None, and
+        the caller works from `applied_events`, as Rasa does."""
+        events = tracker.events
+        if domain is not self.domain or self.raw_count == 0 or len(events) < self.raw_count:
+            return None
+        if events[self.raw_count - 1] is not self.raw_last:
+            return None
+        new = list(itertools.islice(events, self.raw_count, None))
+        if _loop_names(new) - self.loop_names:
+            return None
+        for event in new:
+            if isinstance(event, _UNDOING) or (
+                isinstance(event, ActionExecuted) and event.action_name in self.loop_names
+            ):
+                return None
+        return new
 
     def follows(self, domain: Domain, applied: Sequence[Event]) -> bool:
         return (
@@ -97,6 +136,12 @@ class _Replay:
 
 
 _replays: OrderedDict[Hashable, _Replay] = OrderedDict()
+# Events after which Rasa's `applied_events` is not the events before plus the new ones.
+_UNDOING = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
+
+
+def _loop_names(events: Iterable[Event]) -> frozenset[str]:
+    return frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
 
 
 def _frozen(data: dict[str, Any] | None) -> Hashable:
@@ -114,11 +159,18 @@ def states_for_tracker_history(
 ) -> list[State]:
     """Rasa's states of the tracker's history, resumed from this conversation's last replay."""
     key = (tracker.sender_id, omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data))
-    applied = tracker.applied_events()
     replay = _replays.pop(key, None)
-    if replay is None or not replay.follows(domain, applied):
-        replay = _Replay(domain, tracker.init_copy(), omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    replay.consume(applied[len(replay.events):])
+    new = replay.appended(domain, tracker) if replay is not None else None
+    if replay is not None and new is not None:
+        loop_names = replay.loop_names
+    else:
+        loop_names = _loop_names(tracker.events)
+        applied = tracker.applied_events()
+        if replay is None or not replay.follows(domain, applied):
+            replay = _Replay(domain, tracker.init_copy(), omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        new = applied[len(replay.events):]
+    replay.consume(new)
+    replay.seen(tracker, loop_names)
     _replays[key] = replay
     while len(_replays) > KEPT_REPLAYS:
         _replays.popitem(last=False)

@@ -12,10 +12,13 @@ from hypothesis import strategies as st
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    ActionReverted,
     ActiveLoop,
     BotUttered,
     Event,
     FollowupAction,
+    Restarted,
+    SessionStarted,
     SlotSet,
     UserUtteranceReverted,
     UserUttered,
@@ -48,6 +51,7 @@ events = st.one_of(
     st.just(BotUttered("ok")),
     st.builds(FollowupAction, st.sampled_from(["action_handle_pain", "action_listen"])),
     st.just(UserUtteranceReverted()),
+    st.sampled_from([ActionReverted(), Restarted(), SessionStarted()]),
 )
 
 
@@ -107,3 +111,23 @@ def test_old_conversations_are_let_go() -> None:
         tracker = DialogueStateTracker.from_events(f"client-{number}", [ActionExecuted("action_listen")], DOMAIN.slots)
         tracker_states.states_for_tracker_history(DOMAIN, tracker)
     assert len(tracker_states._replays) == tracker_states.KEPT_REPLAYS
+
+
+def test_a_plain_turn_is_read_from_the_new_events_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's applied_events walks the whole conversation; a turn without a restart, revert or
+    form run only adds events, and the replay takes them as they are."""
+    tracker = DialogueStateTracker.from_events("client-3", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker_states.states_for_tracker_history(DOMAIN, tracker)
+
+    def refuse() -> list[Event]:
+        raise AssertionError("applied_events recomputed for a plain turn")
+
+    monkeypatch.setattr(tracker, "applied_events", refuse)
+    for number in range(3):
+        tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(ActionExecuted("action_listen"))
+        monkeypatch.undo()
+        expected = RASA(DOMAIN, tracker)
+        monkeypatch.setattr(tracker, "applied_events", refuse)
+        assert tracker_states.states_for_tracker_history(DOMAIN, tracker) == expected
