@@ -37,7 +37,7 @@ OUT = ROOT / "var" / "profile_turn"
 ROUNDS = 10
 CLIENT, GRAPH = "client", "rasa.engine.graph:GraphNode.__call__"
 PROC = "rasa.core.processor:MessageProcessor."
-RETRIEVE, REQUEST = "rasa.core.tracker_store:SQLTrackerStore._retrieve", "rasa.utils.endpoints:EndpointConfig.request"
+RETRIEVE, REQUEST = "bot.tracker_store:ForgetfulSQLTrackerStore.retrieve", "rasa.utils.endpoints:EndpointConfig.request"
 TRACKER = "rasa.shared.core.trackers:DialogueStateTracker."
 REMOTE = "rasa.core.actions.action:RemoteAction."
 # Engine first: bot.services.planning imports plan_today by name, so it must get the timed one;
@@ -87,7 +87,7 @@ ROWS = (
     Row("ted", "· · TEDPolicy", GRAPH, "TEDPolicy"),
     Row("predict_rest", "· · rest of prediction (graph, ensemble)", of=("predict", "memo", "rule", "ted")),
     Row("states", "· · in the three policies: tracker → states (past_states)", TRACKER + "past_states"),
-    Row("retrieve", "· tracker store retrieve (SQLite)", RETRIEVE),
+    Row("retrieve", "· tracker store retrieve (kept tracker, else SQLite)", RETRIEVE),
     Row("from_dict", "· · tracker rebuilt from its events (from_dict)", TRACKER + "from_dict"),
     Row("save", "· tracker store save (SQLite)", "bot.tracker_store:ForgetfulSQLTrackerStore.save"),
     Row("remote", "· custom action, round trip (RemoteAction.run)", REMOTE + "run"),

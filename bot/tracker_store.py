@@ -11,18 +11,29 @@ while the database shows nothing newer: the conversation's newest stored event i
 seen at the save (no other replica wrote since), the tracker has not changed since (a turn that
 failed before saving leaves more events in it), and it holds exactly the events Rasa would load
 (none from before the latest session start). Otherwise the tracker is loaded as Rasa does.
+
+Saving a kept tracker, the events to store are those after the ones it held when kept, as long as
+the conversation's newest stored event is still the one seen then: Rasa would count the stored
+events to find them, and we would count them again after the insert. On SQLite the conversation
+log is written ahead (WAL) and synced at checkpoints, not at every commit: a process killed
+mid-turn loses nothing committed, a power cut at most the last turns' log (the session database,
+which holds the health records, keeps SQLite's full sync).
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
+import sqlite3
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 FORGET_ACTION = "action_forget"
@@ -41,6 +52,9 @@ class ForgetfulSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._saving: dict[str, _Kept] = {}  # the kept entry of a tracker being saved
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _write_ahead)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
@@ -52,17 +66,37 @@ class ForgetfulSQLTrackerStore(SQLTrackerStore):
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        self._kept.pop(tracker.sender_id, None)
+        kept = self._kept.pop(tracker.sender_id, None)
         if _forgot_in_last_turn(tracker):
             self._forget(tracker.sender_id)
             return
-        await super().save(tracker)
+        following = kept if kept is not None and kept.tracker is tracker else None
+        if following is not None:
+            self._saving[tracker.sender_id] = following
+        try:
+            await super().save(tracker)
+        finally:
+            refused = self._saving.pop(tracker.sender_id, None)  # left by _additional_events
+        if following is not None and refused is not None:
+            return  # something else wrote to this conversation during the turn: load it next time
         with self.session_scope() as session:
-            loadable = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+            if following is not None and not _new_session(tracker, following):
+                loadable = len(tracker.events)  # what was loadable, plus what was just added
+            else:
+                loadable = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
             if loadable == len(tracker.events):
                 self._kept[tracker.sender_id] = _Kept(tracker, loadable, self._newest_id(session, tracker.sender_id))
                 while len(self._kept) > KEPT_TRACKERS:
                     self._kept.popitem(last=False)
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        """The events a kept tracker gained since it was kept, while nothing newer is stored;
+        otherwise Rasa's count of the stored events (Rasa's `save` calls this)."""
+        kept = self._saving.get(tracker.sender_id)
+        if kept is not None and self._newest_id(session, tracker.sender_id) == kept.newest_id:
+            del self._saving[tracker.sender_id]
+            return itertools.islice(tracker.events, kept.events, None)
+        return super()._additional_events(session, tracker)
 
     def _newest_id(self, session: Any, sender_id: str) -> int | None:
         newest = session.execute(
@@ -79,6 +113,19 @@ class ForgetfulSQLTrackerStore(SQLTrackerStore):
             )
             session.commit()
         logger.info("conversation log deleted on request (%d events)", deleted)
+
+
+def _new_session(tracker: DialogueStateTracker, kept: _Kept) -> bool:
+    """Did the events added since `kept` start a new session (Rasa then loads from there)?"""
+    return any(isinstance(e, SessionStarted) for e in itertools.islice(tracker.events, kept.events, None))
+
+
+def _write_ahead(dbapi_connection: Any, _record: Any) -> None:
+    """WAL is kept in the file once set; setting it waits for no reader, so a busy first try
+    is left to the next connection."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+    dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def _forgot_in_last_turn(tracker: DialogueStateTracker) -> bool:

@@ -4,10 +4,13 @@ load (bot/tracker_store.py): each check compares with a store that keeps nothing
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -132,3 +135,45 @@ def test_only_the_most_recent_conversations_are_kept(db: str, monkeypatch: pytes
         take_turn(kept, sender, 1)
     assert list(kept._kept) == ["b", "c"]
     assert state(run(kept.retrieve("a"))) == state(run(store(db).retrieve("a")))
+
+
+def stored_events(db: str, sender: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,))
+        return [json.loads(data) for (data,) in rows]
+
+
+def test_a_kept_tracker_stores_each_event_once_without_counting(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = store(db)
+    take_turn(kept, "ruth", 0)
+    counted: list[str] = []
+    rasas_count = SQLTrackerStore._additional_events
+
+    def counting(self: SQLTrackerStore, session: Any, tracker: DialogueStateTracker) -> Any:
+        counted.append(tracker.sender_id)
+        return rasas_count(self, session, tracker)
+
+    monkeypatch.setattr(SQLTrackerStore, "_additional_events", counting)
+    for n in range(1, 6):
+        tracker = take_turn(kept, "ruth", n)
+    assert counted == []  # every save after the first took the kept tracker's new events
+    assert stored_events(db, "ruth") == [e.as_dict() for e in tracker.events]
+
+
+def test_a_kept_tracker_behind_the_database_is_saved_as_rasa_saves(db: str) -> None:
+    kept, other = store(db), store(db)
+    take_turn(kept, "ruth", 1)
+    tracker = run(kept.retrieve("ruth"))  # kept, then another replica writes during this turn
+    take_turn(other, "ruth", 2)
+    for event in turn(3):
+        tracker.update(event)
+    run(kept.save(tracker))
+    # Rasa's own rule (store the events past the stored count) decided: nothing counted twice.
+    assert len(stored_events(db, "ruth")) == len(tracker.events)
+    assert state(run(kept.retrieve("ruth"))) == state(run(store(db).retrieve("ruth")))
+
+
+def test_the_conversation_log_is_written_ahead(db: str) -> None:
+    take_turn(store(db), "ruth", 1)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
