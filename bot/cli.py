@@ -1,4 +1,4 @@
-"""`bone-coach`: the clinic's command line — adherence report, invites, allow-list, alerts, flags.
+"""`bone-coach`: the clinic's command line — report, invites, allow-list, alerts, flags, staff, dashboard.
 
 Works on the session database in DATABASE_URL (the embedded SQLite file by default) and creates or
 upgrades its schema first. Tables for people by default; `--csv` for spreadsheets. Times are shown
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import getpass
 import logging
 import sys
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Engine
 from telegram.error import TelegramError
 
 from bot.coach_desk.flags import FLAG_NAMES, describe
-from bot.coach_desk.report import SORT_KEYS, WINDOWS, ClientReport, sort_report
+from bot.coach_desk.report import CSV_COLUMNS, SORT_KEYS, WINDOWS, ClientReport, csv_row, sort_report
 from bot.coach_desk.service import Answer, DeskService
 from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, what_client_did
 from bot.db.engine import ensure_schema, make_engine
@@ -92,16 +93,7 @@ def cmd_report(args: argparse.Namespace, engine: Engine, settings: Settings) -> 
          r.open_red_flags, r.open_alerts]
         for r in rows
     ]
-    csv_headers = ["name", "chat_id", "done_7d", "planned_7d", "done_28d", "planned_28d", "adherence_days",
-                   "adherence_pct", "streak", "last_session", "pain_avg_14d", "pain_trend", "open_red_flags",
-                   "open_alerts"]
-    csv_rows = [
-        [r.name, r.chat_id, r.done_7, r.planned_7, r.done_28, r.planned_28, args.days, _pct(r.adherence(args.days)),
-         r.streak, r.last_session, "" if r.pain_average is None else f"{r.pain_average:.2f}", r.pain_trend,
-         r.open_red_flags, r.open_alerts]
-        for r in rows
-    ]
-    output(args, headers, table, "No clients yet.", csv_headers, csv_rows)
+    output(args, headers, table, "No clients yet.", CSV_COLUMNS, [csv_row(r, args.days) for r in rows])
     return 0
 
 
@@ -220,6 +212,67 @@ def cmd_flags(args: argparse.Namespace, engine: Engine, settings: Settings) -> i
     return 0
 
 
+# --- staff dashboard ---------------------------------------------------------------------------
+CLI_STAFF = "command line"  # who added or removed an account, in the audit log
+
+
+def read_password() -> str | None:
+    """Asked twice on a terminal (not echoed); the first line of stdin otherwise (scripts, tests).
+    None when the two do not match."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        return first if getpass.getpass("Password again: ") == first else None
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff_add(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    from bot.dashboard.auth import PasswordTooShort, StaffAuth
+
+    password = read_password()
+    if password is None:
+        print("The two passwords did not match; nothing changed.", file=sys.stderr)
+        return 1
+    try:
+        added = StaffAuth(engine, lambda: datetime.now(timezone.utc)).add_staff(args.name, password, CLI_STAFF)
+    except PasswordTooShort as exc:
+        print(f"A password needs at least {exc} characters; nothing changed.", file=sys.stderr)
+        return 1
+    if not added:
+        print(f"There is already a staff account called {args.name!r}.", file=sys.stderr)
+        return 1
+    print(f"Staff account {args.name!r} added: they can sign in to the dashboard now.")
+    return 0
+
+
+def cmd_staff_list(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    from bot.dashboard.auth import StaffAuth
+    from bot.dashboard.content import texts
+
+    accounts = StaffAuth(engine, lambda: datetime.now(timezone.utc)).staff_list()
+    zone = settings.default_timezone
+    output(args, ["Name", "Added"], [[name, _when(at, zone)] for name, at in accounts], texts()["staff"]["none"],
+           ["name", "created_at"], [[name, _iso(at)] for name, at in accounts])
+    return 0
+
+
+def cmd_staff_remove(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    from bot.dashboard.auth import StaffAuth
+
+    if not StaffAuth(engine, lambda: datetime.now(timezone.utc)).remove_staff(args.name, CLI_STAFF):
+        print(f"There is no staff account called {args.name!r}.", file=sys.stderr)
+        return 1
+    print(f"Staff account {args.name!r} removed and signed out everywhere.")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace, engine: Engine, settings: Settings) -> int:
+    """Serve the staff dashboard (imported here: Flask is not needed by the other commands)."""
+    from bot.dashboard.server import main as serve_dashboard
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve_dashboard(settings, args.host, args.port)
+
+
 # --- wiring ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bone-coach", description=__doc__.splitlines()[0])
@@ -272,6 +325,21 @@ def build_parser() -> argparse.ArgumentParser:
         flags.add_argument(f"--{short.replace('_', '-')}", dest=short, choices=("yes", "no"),
                            help=coach_texts().commands[f"cli_flag_{short}"])
     flags.set_defaults(run=cmd_flags)
+
+    staff = commands.add_parser("staff", help="who may sign in to the staff dashboard").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    staff_add = staff.add_parser("add", help="add an account (password asked twice, or read from stdin)")
+    staff_add.add_argument("name")
+    staff_add.set_defaults(run=cmd_staff_add)
+    with_csv(staff.add_parser("list", help="every account")).set_defaults(run=cmd_staff_list)
+    staff_remove = staff.add_parser("remove", help="delete an account and sign it out everywhere")
+    staff_remove.add_argument("name")
+    staff_remove.set_defaults(run=cmd_staff_remove)
+
+    dashboard = commands.add_parser("dashboard", help="serve the staff dashboard (docs/DASHBOARD.md)")
+    dashboard.add_argument("--host", help="address to listen on (default DASHBOARD_HOST, else 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, help="port (default DASHBOARD_PORT, else 8080)")
+    dashboard.set_defaults(run=cmd_dashboard)
     return parser
 
 

@@ -1,7 +1,8 @@
 """`bin/run`: the whole coach on one machine.
 
 With TELEGRAM_BOT_TOKEN set, the Rasa server serves Telegram (polling or webhook); without it,
-a terminal chat talks to the same stack through Rasa's REST channel.
+a terminal chat talks to the same stack through Rasa's REST channel. With DASHBOARD_ENABLED=1 the
+staff dashboard runs beside them (docs/DASHBOARD.md).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         stack.start()
         print(f"Ready after {time.monotonic() - started:.0f} s.", flush=True)
+        if settings.dashboard_enabled:
+            stack.start_dashboard()
+            print(f"Staff dashboard: http://{settings.dashboard_host}:{settings.dashboard_port}/ "
+                  "(add staff with `bone-coach staff add NAME`; log: var/run/dashboard.log)", flush=True)
         if config.telegram:
             stack.start_scheduler()
             if settings.coach_chat_id is not None:

@@ -15,6 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 VAR_DIR = REPO_ROOT / "var"
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR_DIR / 'bone_coach.db'}"
 TELEGRAM_MODES = ("polling", "webhook")
+DEFAULT_DASHBOARD_PORT = 8080
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,14 @@ class Settings:
     coach_chat_id: int | None = None
     allowed_chat_ids: tuple[int, ...] = ()
     default_timezone: str = "America/Chicago"
+    telegram_bot_username: str | None = None  # the bot's @name for invite links (else asked of Telegram)
+    # The staff dashboard (bot/dashboard, docs/DASHBOARD.md): loopback only unless told otherwise;
+    # HTTPS is a reverse proxy's job, which then also sets the client address (trusted proxies).
+    dashboard_enabled: bool = False  # bin/run starts it
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = DEFAULT_DASHBOARD_PORT
+    dashboard_secure_cookies: bool = False
+    dashboard_trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +81,12 @@ class Settings:
                 if part.strip()
             ),
             default_timezone=timezone,
+            telegram_bot_username=(get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
+            dashboard_enabled=_flag("DASHBOARD_ENABLED", get("DASHBOARD_ENABLED")),
+            dashboard_host=get("DASHBOARD_HOST") or "127.0.0.1",
+            dashboard_port=_number("DASHBOARD_PORT", get("DASHBOARD_PORT"), DEFAULT_DASHBOARD_PORT, 1, 65535),
+            dashboard_secure_cookies=_flag("DASHBOARD_SECURE_COOKIES", get("DASHBOARD_SECURE_COOKIES")),
+            dashboard_trusted_proxies=_number("DASHBOARD_TRUSTED_PROXIES", get("DASHBOARD_TRUSTED_PROXIES"), 0, 0, 5),
         )
 
 
@@ -79,3 +96,26 @@ def _chat_id(name: str, text: str) -> int:
         return int(text.strip())
     except ValueError:
         raise ValueError(f"{name} must hold integer Telegram chat ids") from None
+
+
+def _flag(name: str, text: str | None) -> bool:
+    """1/true/yes/on or 0/false/no/off (any case); unset is false."""
+    if text is None:
+        return False
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError(f"{name} must be one of {_TRUE + _FALSE}")
+
+
+def _number(name: str, text: str | None, default: int, low: int, high: int) -> int:
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}")
+    return value

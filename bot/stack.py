@@ -150,6 +150,10 @@ class Stack:
         TELEGRAM_BOT_TOKEN and COACH_CHAT_ID)."""
         self._spawn("coach_desk", [str(VENV_BIN / "python"), "-m", "bot.coach_desk"])
 
+    def start_dashboard(self) -> None:
+        """The staff dashboard (`python -m bot.dashboard`: DASHBOARD_HOST, DASHBOARD_PORT; docs/DASHBOARD.md)."""
+        self._spawn("dashboard", [str(VENV_BIN / "python"), "-m", "bot.dashboard"])
+
     def start(self, timeout: float = 180.0) -> Stack:
         self.start_actions()
         self.start_rasa()
@@ -175,7 +179,7 @@ class Stack:
             proc.wait()
 
     def stop(self, name: str | None = None) -> None:
-        names = [name] if name else ["coach_desk", "scheduler", "rasa", "actions"]
+        names = [name] if name else ["dashboard", "coach_desk", "scheduler", "rasa", "actions"]
         for n in names:
             proc = self.procs.pop(n, None)
             if proc is None or proc.poll() is not None:

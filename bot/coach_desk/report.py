@@ -36,6 +36,10 @@ from bot.services.context import local_midnight, local_today
 
 WINDOWS = (7, 28)
 SORT_KEYS = ("name", "adherence", "pain", "alerts")
+# The report as CSV (`bone-coach report --csv`, the staff dashboard's download): one row builder.
+CSV_COLUMNS = ("name", "chat_id", "done_7d", "planned_7d", "done_28d", "planned_28d", "adherence_days",
+               "adherence_pct", "streak", "last_session", "pain_avg_14d", "pain_trend", "open_red_flags",
+               "open_alerts")
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,17 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
             )
         )
     return rows
+
+
+def csv_row(row: ClientReport, days: int) -> list[str]:
+    """One client in CSV_COLUMNS' order, adherence over `days`: numbers as plain text, ISO dates,
+    an empty cell for a number there is none of."""
+    adherence = row.adherence(days)
+    values = [row.name, row.chat_id, row.done_7, row.planned_7, row.done_28, row.planned_28, days,
+              None if adherence is None else f"{adherence:.0f}", row.streak, row.last_session,
+              None if row.pain_average is None else f"{row.pain_average:.2f}", row.pain_trend, row.open_red_flags,
+              row.open_alerts]
+    return ["" if value is None else str(value) for value in values]
 
 
 def _breaks_streak(session: cm.SessionRecord) -> bool:

@@ -12,6 +12,8 @@ on PostgreSQL (many replicas) and SQLite (one writer at a time) alike.
 - invites.py: invite codes and the allow-list table
 - reminders.py: the scheduler's snapshot, claims, leases and outcomes
 - turns.py: Telegram turn records, live keyboards, refused groups
+- staff.py: the staff dashboard's accounts, sessions and sign-in attempts; audit.py: its audit log
+- conversation.py: a client's messages as Rasa's tracker store keeps them (read only, Rasa's table)
 - models.py: the tables; status.py: the stored vocabularies; engine.py: engines, unit_of_work,
   migrations (migrations/); unique.py: inserting where a unique key may already hold the row
 """

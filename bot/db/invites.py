@@ -97,3 +97,15 @@ def disallow_chat(s: Session, chat_id: int) -> bool:
 def list_allowed_chats(s: Session) -> list[AllowedChat]:
     """The allow-list table, in chat-id order."""
     return list(s.execute(select(AllowedChat).order_by(AllowedChat.chat_id)).scalars())
+
+
+def invite_by_code(s: Session, code: str) -> InviteCode | None:
+    found: InviteCode | None = s.execute(
+        select(InviteCode).where(InviteCode.code == _normalise_code(code))
+    ).scalar_one_or_none()
+    return found
+
+
+def get_invite(s: Session, invite_id: int) -> InviteCode | None:
+    found: InviteCode | None = s.get(InviteCode, invite_id)
+    return found

@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.db.status import (
     AlertKind,
+    AuditAction,
     CheckInStatus,
     ClientState,
     RedFlagState,
@@ -471,3 +472,82 @@ class AllowedChat(Base):
     chat_id = Column(BigInteger, nullable=False, unique=True)
     added_at = Column(UTCDateTime, nullable=False)
     note = Column(String(200), nullable=True)
+
+
+# --- the staff dashboard (bot/dashboard) ---------------------------------------------------------
+
+
+class StaffAccount(Base):
+    """A clinic staff member who may sign in to the dashboard (`bone-coach staff add NAME`)."""
+
+    __tablename__ = "staff_accounts"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)  # argon2id, with its salt and parameters
+    created_at = Column(UTCDateTime, nullable=False)
+
+    sessions = relationship("StaffSession", back_populates="staff", cascade="all, delete-orphan",
+                            passive_deletes=True)
+
+
+class StaffSession(Base):
+    """A signed-in browser. Only the SHA-256 of its cookie's token is stored, so a copy of the
+    database lets nobody sign in; signing out deletes the row, and an expired row is refused."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    staff_id = Column(Integer, ForeignKey("staff_accounts.id", ondelete="CASCADE"), nullable=False, index=True)
+    token_sha256 = Column(String(64), nullable=False, unique=True)
+    csrf_token = Column(String(64), nullable=False)  # every form of this session carries it
+    created_at = Column(UTCDateTime, nullable=False)
+    last_seen_at = Column(UTCDateTime, nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False, index=True)
+    # The clients page's name search, kept here so that no client's name goes into a URL.
+    client_search = Column(String(120), nullable=True)
+
+    staff = relationship("StaffAccount", back_populates="sessions")
+
+
+class LoginAttempt(Base):
+    """One try at signing in, kept a day: failures per account name and per address lock them out."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_staff_name_at", "staff_name", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    staff_name = Column(String(120), nullable=False)  # as typed: an unknown name counts too
+    address = Column(String(64), nullable=False)
+    succeeded = Column(Boolean, nullable=False)
+
+
+class AuditEntry(Base):
+    """A change a staff member made, with what it was before and after (JSON) and their reason.
+
+    Written before the change (`after_json` NULL until it is done), so no change goes unrecorded;
+    an entry about a client goes with the client when they are forgotten.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(_one_of("action", AuditAction), name="action"),
+        Index("ix_audit_log_client_id_at", "client_id", "at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    at = Column(UTCDateTime, nullable=False, index=True)
+    staff = Column(String(120), nullable=False)
+    action = Column(String(32), nullable=False)
+    client_id = Column(Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=True)
+    target = Column(String(64), nullable=True)  # what was changed besides the client: "alert 12", "invite 3"
+    reason = Column(Text, nullable=True)
+    before_json = Column(Text, nullable=True)
+    after_json = Column(Text, nullable=True)
+    done_at = Column(UTCDateTime, nullable=True)
+
+    client = relationship("Client", viewonly=True)  # the database deletes the entries with the client

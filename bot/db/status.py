@@ -71,6 +71,17 @@ class UpdateState(Vocabulary):
     DONE = "done"
 
 
+class AuditAction(Vocabulary):
+    """What a staff member changed (the staff dashboard's audit log, bot/db/audit.py)."""
+
+    ALERT_HANDLED = "alert_handled"
+    RED_FLAGS_CLEARED = "red_flags_cleared"
+    CLINIC_FLAGS_SET = "clinic_flags_set"
+    INVITE_CREATED = "invite_created"
+    STAFF_ADDED = "staff_added"
+    STAFF_REMOVED = "staff_removed"
+
+
 # A session done, all of it or part of it.
 DONE_STATUSES = (CheckInStatus.DONE, CheckInStatus.PARTIAL)
 # Red flags not cleared yet: while one is, the client gets no exercise.

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.db.models import Client, SymptomReport
 from bot.db.status import NOT_CLEARED, RedFlagState, SymptomKind
@@ -140,6 +140,19 @@ def open_red_flag_counts(s: Session) -> dict[int, int]:
         .group_by(SymptomReport.client_id)
     )
     return {client_id: count for client_id, count in rows}
+
+
+def uncleared_red_flags(s: Session) -> list[SymptomReport]:
+    """Every red flag of the clinic not cleared yet (open or handled), oldest first, each with
+    its client loaded: the staff dashboard's "who needs me today" (read from the red-flag index)."""
+    return list(
+        s.execute(
+            select(SymptomReport)
+            .where(SymptomReport.kind == SymptomKind.RED_FLAG, SymptomReport.state.in_(NOT_CLEARED))
+            .order_by(SymptomReport.at, SymptomReport.id)
+            .options(joinedload(SymptomReport.client))
+        ).scalars()
+    )
 
 
 def mark_red_flags_handled(s: Session, client: Client, staff: str, now: datetime) -> int:

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db import alerts, clients, invites, reminders, sessions, symptoms, turns
+from bot.db import alerts, audit, clients, invites, reminders, sessions, symptoms, turns
 from bot.db.engine import unit_of_work
 from bot.db.models import Base, Client, InviteCode, format_training_days, parse_training_days
 from bot.db.reminders import Due
-from bot.db.status import ReminderKind
+from bot.db.status import AuditAction, ReminderKind
 from tests.db.helpers import CHAT, DAY, LOGS, NOW, active_client
 
 
@@ -124,6 +124,9 @@ def _full_history(engine: Engine, chat_id: int) -> Client:
         alerts.create_alert(s, client, "red_flag", "fell", NOW)
         due = Due(client.id, chat_id, "Ruth", DAY, ReminderKind.CHECKIN, NOW)
         reminders.claim(s, [due], NOW, timedelta(minutes=5), daily_cap=3)
+        entry = audit.start_entry(s, "Sue", AuditAction.CLINIC_FLAGS_SET, NOW, client_id=client.id,
+                                  reason="assessed", before={"high_risk": False})
+        audit.finish_entry(s, entry, NOW, {"high_risk": True})
         return client
 
 
@@ -156,8 +159,9 @@ def test_forget_deletes_every_row_of_the_client_and_nobody_elses(db_engine: Engi
         before_other = _rows_of(s, other.id, CHAT + 1, other_checkin_ids)
         # The history reaches every table that can hold a client's data.
         reached = {key.split(".")[0] for key in before_other}
-        # Turn records hold a chat only while in progress; groups are not clients.
-        assert reached == set(Base.metadata.tables) - {"processed_updates", "refused_groups"}
+        # Turn records hold a chat only while in progress; groups and staff are not clients.
+        assert reached == set(Base.metadata.tables) - {"processed_updates", "refused_groups", "staff_accounts",
+                                                       "staff_sessions", "login_attempts"}
         assert clients.forget_client(s, CHAT)
     with unit_of_work(db_engine) as s:
         assert _rows_of(s, client.id, CHAT, checkin_ids) == {}
