@@ -19,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from telegram.error import TelegramError
 
 from bot.coach_desk.flags import FLAG_NAMES, describe
 from bot.coach_desk.report import CSV_COLUMNS, SORT_KEYS, WINDOWS, ClientReport, csv_row, sort_report
@@ -27,7 +26,6 @@ from bot.coach_desk.service import Answer, DeskService
 from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, what_client_did
 from bot.db.engine import ensure_schema, make_engine
 from bot.db.models import CoachAlert
-from bot.messaging.client import make_bot
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -115,6 +113,11 @@ def bot_username(settings: Settings) -> str | None:
     token = settings.telegram_bot_token
     if not token:
         return None
+
+    # Imported here: python-telegram-bot costs a third of a second, which every other command skips.
+    from telegram.error import TelegramError
+
+    from bot.messaging.client import make_bot
 
     async def ask() -> str | None:
         async with make_bot(token, settings.telegram_api_base_url, network_retries=1) as bot:

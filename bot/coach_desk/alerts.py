@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -42,6 +42,7 @@ from bot.db import alerts, sessions, symptoms
 from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert
 from bot.db.status import AlertKind
+from bot.services.context import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +52,6 @@ RECENT_DAYS = 14
 RECENT_ITEMS = 5
 DETAIL_MAX = 500
 QUOTED_KINDS = (AlertKind.RED_FLAG, AlertKind.HUMAN_REQUEST)  # their detail is what the client wrote
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _quote(text: str) -> str:

@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
-from bot.coach_desk.alerts import STALE_CLAIM, utc_now
+from bot.coach_desk.alerts import STALE_CLAIM
 from bot.coach_desk.texts import coach_texts
 from bot.db import symptoms
 from bot.db.engine import unit_of_work
+from bot.services.context import utc_now
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.flags import describe, parse_flag_args
 from bot.coach_desk.service import DeskService
 from bot.coach_desk.texts import clip, coach_texts, invite_link, kind_label, local_time, what_client_did
 from bot.db.models import CoachAlert
+from bot.services.context import utc_now
 from bot.slash import parse_slash
 
 DETAIL_IN_LIST = 80

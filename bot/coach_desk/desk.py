@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 from telegram import Bot, Update, User
 from telegram.error import TelegramError
 
-from bot.coach_desk.alerts import AlertDispatcher, utc_now
+from bot.coach_desk.alerts import AlertDispatcher
 from bot.coach_desk.cleared import ClearNotifier
 from bot.coach_desk.commands import CoachCommands
 from bot.messaging.formatting import split_text
+from bot.services.context import utc_now
 from bot.slash import parse_slash
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.coach_desk.alerts import utc_now
 from bot.coach_desk.report import ClientReport, build_report
 from bot.coach_desk.texts import coach_texts, kind_label, local_time
 from bot.db import alerts, clients, invites
@@ -24,6 +23,7 @@ from bot.db.engine import unit_of_work
 from bot.db.models import AllowedChat, CoachAlert, InviteCode
 from bot.db.status import AlertKind
 from bot.services import Services
+from bot.services.context import utc_now
 from bot.services.types import AlertHandled, RedFlagsCleared
 
 T = TypeVar("T")
