@@ -6,31 +6,23 @@ a turn here, 17 ms of a turn's 107 at the median and growing with every message
 (bench/profile_turn.py). The state before an action depends only on the events before it, so a
 conversation's replay is kept and resumed at the first new event. It is used only while the
 events it consumed are, object for object, the start of the tracker's applied events (the tracker
-store keeps a conversation's tracker between turns; a reverted message or a tracker loaded anew
-starts a fresh replay). The state after the last event, which the next event would change, is
-computed on every call and never kept. Callers get copies: Rasa's featurizers edit the states they
-are given.
+store keeps a conversation's tracker between turns; a reverted message, a form's repeated run or a
+tracker loaded anew starts a fresh replay, and a copy of the tracker travelled back in time gets
+one of its own without displacing the conversation's). The state after the last event, which the
+next event would change, is computed on every call and never kept. Callers get copies: Rasa's
+featurizers edit the states they are given.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
-from rasa.shared.core.events import (
-    ActionExecuted,
-    ActionReverted,
-    ActiveLoop,
-    Event,
-    Restarted,
-    SessionStarted,
-    UserUtteranceReverted,
-)
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 # Each replay holds a tracker and one small dict per action: a few hundred KB for a long
@@ -53,36 +45,7 @@ class _Replay:
     states: list[State] = field(default_factory=list)
     last_ml_action_sub_state: dict[str, str] | None = None
     turn_was_hidden: bool = False
-    # Where the tracker's own events stood at the last call (see `seen` and `appended`).
-    raw_count: int = 0
-    raw_last: Event | None = None
-    loop_names: frozenset[str] = frozenset()
-
-    def seen(self, tracker: DialogueStateTracker, loop_names: frozenset[str]) -> None:
-        """Remember where the tracker's own event list stood when the replay caught up with it."""
-        self.raw_count = len(tracker.events)
-        self.raw_last = tracker.events[-1] if tracker.events else None
-        self.loop_names = loop_names
-
-    def appended(self, domain: Domain, tracker: DialogueStateTracker) -> list[Event] | None:
-        """The tracker's events since `seen`, when they only add to its applied events (Rasa's
-        `applied_events` keeps every event but restarts, reverts and a form's repeated runs, and
-        a form started for the first time can change how earlier events count); else None, and
-        the caller works from `applied_events`, as Rasa does."""
-        events = tracker.events
-        if domain is not self.domain or self.raw_count == 0 or len(events) < self.raw_count:
-            return None
-        if events[self.raw_count - 1] is not self.raw_last:
-            return None
-        new = list(itertools.islice(events, self.raw_count, None))
-        if _loop_names(new) - self.loop_names:
-            return None
-        for event in new:
-            if isinstance(event, _UNDOING) or (
-                isinstance(event, ActionExecuted) and event.action_name in self.loop_names
-            ):
-                return None
-        return new
+    tracker_events: int = 0  # how many events the tracker it last answered held
 
     def follows(self, domain: Domain, applied: Sequence[Event]) -> bool:
         return (
@@ -136,12 +99,6 @@ class _Replay:
 
 
 _replays: OrderedDict[Hashable, _Replay] = OrderedDict()
-# Events after which Rasa's `applied_events` is not the events before plus the new ones.
-_UNDOING = (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted)
-
-
-def _loop_names(events: Iterable[Event]) -> frozenset[str]:
-    return frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
 
 
 def _frozen(data: dict[str, Any] | None) -> Hashable:
@@ -159,22 +116,22 @@ def states_for_tracker_history(
 ) -> list[State]:
     """Rasa's states of the tracker's history, resumed from this conversation's last replay."""
     key = (tracker.sender_id, omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data))
-    replay = _replays.pop(key, None)
-    new = replay.appended(domain, tracker) if replay is not None else None
-    if replay is not None and new is not None:
-        loop_names = replay.loop_names
+    applied = tracker.applied_events()  # kept per conversation too (applied_events.py)
+    kept = _replays.pop(key, None)
+    if kept is not None and kept.follows(domain, applied):
+        replay = kept
     else:
-        loop_names = _loop_names(tracker.events)
-        applied = tracker.applied_events()
-        if replay is None or not replay.follows(domain, applied):
-            replay = _Replay(domain, tracker.init_copy(), omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        new = applied[len(replay.events):]
-    replay.consume(new)
-    replay.seen(tracker, loop_names)
-    _replays[key] = replay
+        replay = _Replay(domain, tracker.init_copy(), omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    replay.consume(applied[len(replay.events):])
+    states = replay.all_states()
+    if replay is kept or kept is None or len(tracker.events) >= kept.tracker_events:
+        replay.tracker_events = len(tracker.events)
+        _replays[key] = replay
+    else:
+        _replays[key] = kept  # a copy travelled back in time: answered, and the conversation's replay stays
     while len(_replays) > KEPT_REPLAYS:
         _replays.popitem(last=False)
-    return replay.all_states()
+    return states
 
 
 def install() -> None:

@@ -113,21 +113,33 @@ def test_old_conversations_are_let_go() -> None:
     assert len(tracker_states._replays) == tracker_states.KEPT_REPLAYS
 
 
-def test_a_plain_turn_is_read_from_the_new_events_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rasa's applied_events walks the whole conversation; a turn without a restart, revert or
-    form run only adds events, and the replay takes them as they are."""
+def test_a_plain_turn_resumes_the_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A turn without a restart, revert or form run only adds events: the replay goes on from
+    where it stopped instead of starting again from an empty tracker."""
     tracker = DialogueStateTracker.from_events("client-3", [ActionExecuted("action_listen")], DOMAIN.slots)
     tracker_states.states_for_tracker_history(DOMAIN, tracker)
 
-    def refuse() -> list[Event]:
-        raise AssertionError("applied_events recomputed for a plain turn")
+    def refuse() -> DialogueStateTracker:
+        raise AssertionError("the replay started again")
 
-    monkeypatch.setattr(tracker, "applied_events", refuse)
     for number in range(3):
         tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
         tracker.update(ActionExecuted("utter_greet"))
         tracker.update(ActionExecuted("action_listen"))
-        monkeypatch.undo()
         expected = RASA(DOMAIN, tracker)
-        monkeypatch.setattr(tracker, "applied_events", refuse)
-        assert tracker_states.states_for_tracker_history(DOMAIN, tracker) == expected
+        with monkeypatch.context() as patched:
+            patched.setattr(tracker, "init_copy", refuse)
+            assert tracker_states.states_for_tracker_history(DOMAIN, tracker) == expected
+
+
+def test_a_copy_back_in_time_leaves_the_conversations_replay() -> None:
+    tracker = DialogueStateTracker.from_events("client-4", [ActionExecuted("action_listen")], DOMAIN.slots)
+    for number in range(4):
+        tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
+        tracker.update(ActionExecuted("utter_greet"))
+        tracker.update(ActionExecuted("action_listen"))
+    tracker_states.states_for_tracker_history(DOMAIN, tracker)
+    (replay,) = tracker_states._replays.values()
+    earlier = DialogueStateTracker.from_events("client-4", list(tracker.events)[:-3], DOMAIN.slots)
+    assert tracker_states.states_for_tracker_history(DOMAIN, earlier) == RASA(DOMAIN, earlier)
+    assert list(tracker_states._replays.values()) == [replay]
