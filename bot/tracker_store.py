@@ -12,7 +12,8 @@ seen at the save (no other replica wrote since), the tracker has not changed sin
 failed before saving leaves more events in it), and it holds exactly the events Rasa would load
 (none from before the latest session start). Otherwise the tracker is loaded as Rasa does.
 
-Saving a kept tracker, the events to store are those after the ones it held when kept, as long as
+On SQLite the store keeps two connections open instead of one per database session. Saving a
+kept tracker, the events to store are those after the ones it held when kept, as long as
 the conversation's newest stored event is still the one seen then: Rasa would count the stored
 events to find them, and we would count them again after the insert. On SQLite the conversation
 log is written ahead (WAL) and synced at checkpoints, not at every commit: a process killed
@@ -35,6 +36,8 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 FORGET_ACTION = "action_forget"
 KEPT_TRACKERS = 200  # conversations in the middle of a turn sequence; older ones load from the database
@@ -54,6 +57,13 @@ class ForgetfulSQLTrackerStore(SQLTrackerStore):
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._saving: dict[str, _Kept] = {}  # the kept entry of a tracker being saved
         if self.engine.dialect.name == "sqlite":
+            # Rasa's engine opens and closes a SQLite file per session (SQLAlchemy 1.4's NullPool):
+            # three times a turn, with our PRAGMAs each time. A small pool keeps them open.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=QueuePool, pool_size=2,
+                                           connect_args={"check_same_thread": False})
+            self.sessionmaker = sessionmaker(bind=self.engine)
             sa.event.listen(self.engine, "connect", _write_ahead)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
