@@ -136,7 +136,8 @@ def create_app(
         settings=settings, engine=engine, clock=clock, content=content,
         services=Services.over(engine, clock), desk=DeskService(engine, clock),
         auth=StaffAuth(engine, clock, passwords, content.security), auditor=Auditor(engine, clock),
-        reports=ReportCache(engine, clock, report_max_age or timedelta(seconds=content.pages.report_max_age_seconds),
+        reports=ReportCache(engine, clock, timedelta(seconds=content.pages.report_max_age_seconds)
+                            if report_max_age is None else report_max_age,  # timedelta(0), falsy, is "always fresh"
                             background=background_report),
         telegram=telegram or TelegramLink(settings, engine, clock),
         tracker_url=tracker_url or tracker_store_url(settings.database_url),

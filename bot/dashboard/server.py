@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -32,6 +33,7 @@ class DashboardServer:
         self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="bone-coach",
                                           clear_untrusted_proxy_headers=not behind_proxy)
         self._thread: threading.Thread | None = None
+        self._serving = threading.Event()
 
     @property
     def host(self) -> str:
@@ -47,7 +49,11 @@ class DashboardServer:
 
     def run(self) -> None:
         """Serve until stop() (from another thread or a signal handler)."""
-        self._server.run()
+        self._serving.set()
+        try:
+            self._server.run()
+        finally:
+            self._serving.clear()
 
     def start(self) -> DashboardServer:
         """Serve in a daemon thread; returns at once."""
@@ -56,9 +62,16 @@ class DashboardServer:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop listening, close every connection, end the worker threads."""
+        """Stop listening, close every connection, end the worker threads.
+
+        The serving loop closes the sockets itself (woken by waitress's trigger): closed from
+        another thread while the loop waits in select() on them, they would fail it (EBADF)."""
         self._server.task_dispatcher.shutdown()
-        wasyncore.close_all(self._server._map)  # the loop ends when its map is empty
+        close = partial(wasyncore.close_all, self._server._map)  # the loop ends when its map is empty
+        if self._serving.is_set():
+            self._server.trigger.pull_trigger(close)
+        else:
+            close()
         if self._thread is not None:
             self._thread.join(timeout)
 

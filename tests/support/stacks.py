@@ -37,6 +37,7 @@ TELEGRAM_E2E_CHATS = tuple(range(7_100_001, 7_100_041))  # polling; also the web
 BAD_INPUT_CHATS = tuple(range(7_500_001, 7_500_041))  # webhook
 SECURITY_CHATS = (7_800_001, 7_800_002, 7_800_003)  # webhook
 FAULT_CHATS = tuple(range(7_400_001, 7_400_021))  # the fault stack
+DASHBOARD_CHATS = tuple(range(7_900_001, 7_900_011))  # polling: the dashboard's end-to-end browser tests
 # Strangers (on no list): 7_200_001… (telegram_e2e), 7_600_001… (bad input).
 WEBHOOK_API_TOKEN = "sec-api-token-5f0c9e2a7b1d4c3e"
 
@@ -113,7 +114,8 @@ def telegram_fake() -> Iterator[FakeTelegramThread]:
 @pytest.fixture(scope="session")
 def telegram_stack_booting(telegram_fake: FakeTelegramThread,
                            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield from _booted(lambda folder: configure_polling_stack(folder, telegram_fake, TELEGRAM_E2E_CHATS),
+    allowed = TELEGRAM_E2E_CHATS + DASHBOARD_CHATS
+    yield from _booted(lambda folder: configure_polling_stack(folder, telegram_fake, allowed),
                        tmp_path_factory.mktemp("telegram-stack"))
 
 
