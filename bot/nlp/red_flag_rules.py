@@ -46,6 +46,9 @@ class RedFlagRule:
     any_of: tuple[re.Pattern[str], ...]
     requires: tuple[re.Pattern[str], ...] = ()
     unless: tuple[re.Pattern[str], ...] = ()
+    # An ask rule whose cue is a concern with or without pain (a fall): a doubt such as
+    # "it didn't hurt" does not take the question away.
+    despite_doubt: bool = False
 
     def matches(self, text: str) -> bool:
         return (
@@ -93,8 +96,10 @@ class RedFlagRules:
     def match_in(self, views: tuple[str, str]) -> RedFlagRule | None:
         return _first(self.rules, views)
 
-    def ask_in(self, views: tuple[str, str]) -> RedFlagRule | None:
-        return _first(self.ask_rules, views)
+    def ask_in(self, views: tuple[str, str], doubted: bool = False) -> RedFlagRule | None:
+        """The first grey-zone rule matched; with `doubted`, the first that holds despite a doubt."""
+        rules = tuple(r for r in self.ask_rules if r.despite_doubt) if doubted else self.ask_rules
+        return _first(rules, views)
 
     def doubt_in(self, views: tuple[str, str]) -> str | None:
         found = _first(self.doubts, views)
@@ -125,6 +130,7 @@ def _rules(entries: list[dict[str, Any]], terms: dict[str, str]) -> tuple[RedFla
             any_of=_compile(entry["any"], terms),
             requires=_compile(entry.get("requires", []), terms),
             unless=_compile(entry.get("unless", []), terms),
+            despite_doubt=bool(entry.get("despite_doubt", False)),
         )
         for entry in entries
     )

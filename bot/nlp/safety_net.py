@@ -59,8 +59,8 @@ class SafetyNet:
             return SafetyVerdict("red_flag", "classifier", None, None, score)
         if rule is not None and likely:
             return SafetyVerdict("ask", "rules", rule.id, rule.kind, score)
-        ask = self.rules.ask_in(views)
-        if ask is not None and (doubt is None or likely):
+        ask = self.rules.ask_in(views, doubted=doubt is not None and not likely)
+        if ask is not None:
             return SafetyVerdict("ask", "ask_rules", ask.id, ask.kind, score)
         if likely and (doubt is None or score >= settings["classifier_red_flag_min"]):
             return SafetyVerdict("ask", "classifier", None, None, score)

@@ -177,6 +177,8 @@ ASK = [
     ("woke up with pain in my hip", "ask_sudden_pain"),
     ("my wrist hurts, about a 7", "ask_high_score_key_site"),
     ("hip pain 7/10 today", "ask_high_score_key_site"),
+    ("I had a fall this morning but I'm fine", "ask_own_fall"),
+    ("I tripped over the dog yesterday", "ask_own_fall"),
 ]
 NOT_ASK = [
     "my knee hurts, about a 4",
@@ -184,6 +186,13 @@ NOT_ASK = [
     "scared of falling on the ice, my hip aches",
     "my knees crack but it doesn't hurt",
     "I did 10 hip hinges",
+    "I fell asleep after lunch",
+    "I fell off the wagon this week",
+    "I fell behind on my exercises",
+    "it slipped my mind",
+    "I nearly fell in the shower but caught myself",
+    "my husband fell yesterday",
+    "we are going on a trip in the fall",
 ]
 
 

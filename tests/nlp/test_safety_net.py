@@ -43,6 +43,16 @@ def test_doubt_caps_a_matching_rule_at_the_question_or_less(text: str) -> None:
     assert verdict is None or verdict.decision == "ask"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["I fell yesterday but it didn't hurt", "I fell but it did not hurt, just a bit shaken", "I had a fall, no pain"],
+)
+def test_a_fall_of_their_own_gets_the_question_even_without_pain(text: str) -> None:
+    """In brittle bones a fracture can hurt little at first: "no pain" does not dismiss a fall."""
+    verdict = default_net().assess(text, predicted_intent="checkin_done")
+    assert verdict is not None and verdict.decision == "ask"
+
+
 def test_the_intent_classifier_alone_saying_red_flag_is_never_ignored() -> None:
     verdict = default_net().assess("hello", predicted_intent="red_flag")
     assert verdict is not None and verdict.decision == "ask"
