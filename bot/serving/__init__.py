@@ -6,7 +6,7 @@ the same result faster (measured in BENCHMARKS.md, checked against Rasa's own in
 
 from __future__ import annotations
 
-from bot.serving import action_call, action_reply, applied_events, model_loader, tracker_states
+from bot.serving import action_call, action_reply, applied_events, model_loader, rule_lookup, tracker_states
 
 
 def install() -> None:
@@ -16,3 +16,4 @@ def install() -> None:
     action_call.install()
     applied_events.install()
     tracker_states.install()
+    rule_lookup.install()
