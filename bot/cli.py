@@ -8,7 +8,6 @@ in the client's zone for alerts, in the clinic's (DEFAULT_TIMEZONE) otherwise; C
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import getpass
 import logging
@@ -117,14 +116,10 @@ def bot_username(settings: Settings) -> str | None:
     # Imported here: python-telegram-bot costs a third of a second, which every other command skips.
     from telegram.error import TelegramError
 
-    from bot.messaging.client import make_bot
-
-    async def ask() -> str | None:
-        async with make_bot(token, settings.telegram_api_base_url, network_retries=1) as bot:
-            return bot.username
+    from bot.messaging.client import fetch_username
 
     try:
-        return asyncio.run(ask())
+        return fetch_username(token, settings.telegram_api_base_url, network_retries=1)
     except (TelegramError, OSError) as exc:
         logger.warning("Could not ask Telegram for the bot's name: %s", type(exc).__name__)
         return None

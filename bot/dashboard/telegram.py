@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import ExtBot
 
 from bot.coach_desk.cleared import ClearNotifier
-from bot.messaging.client import make_bot
+from bot.messaging.client import fetch_username, make_bot
 from bot.services.types import Clock
 from bot.settings import Settings
 
@@ -77,12 +77,9 @@ class TelegramLink:
             return await ClearNotifier(self.engine, bot, clock=self.clock).deliver()
 
     def _ask_name(self) -> str | None:
-        async def ask() -> str | None:
-            async with self._bot() as bot:
-                return str(bot.username)
-
         try:
-            return asyncio.run(ask())
+            return fetch_username(self.settings.telegram_bot_token or "", self.settings.telegram_api_base_url,
+                                  read_timeout=10.0, connect_timeout=5.0, network_retries=1)
         except Exception as exc:
             logger.warning("Could not ask Telegram for the bot's name: %s", type(exc).__name__)
             return None

@@ -108,3 +108,14 @@ def make_bot(
         rate_limiter=RetryingRateLimiter(network_retries, base_delay,
                                          retry_after_retries=retry_after_retries),
     )
+
+
+def fetch_username(token: str, base_url: str | None = None, **options: Any) -> str:
+    """The bot's @username from Telegram (getMe), for deep links; raises what the call raises.
+    Runs its own event loop: for synchronous callers (the CLI, the dashboard)."""
+    async def ask() -> str:
+        async with make_bot(token, base_url, **options) as bot:
+            return str(bot.username)
+
+    return asyncio.run(ask())
+

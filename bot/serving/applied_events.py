@@ -47,7 +47,7 @@ class _Walk:
         events = tracker.events
         if len(events) < self.count or (self.count and events[self.count - 1] is not self.last):
             return None
-        new = [events[i] for i in range(self.count, len(events))] if len(events) > self.count else []
+        new = [events[i] for i in range(self.count, len(events))]
         return None if _loop_names(new) - self.loop_names else new
 
     def take(self, tracker: DialogueStateTracker, new: list[Event]) -> None:

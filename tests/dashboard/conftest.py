@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,30 +22,20 @@ from werkzeug.test import TestResponse
 from bot.dashboard.app import create_app
 from bot.dashboard.auth import Passwords, StaffAuth
 from bot.dashboard.telegram import TelegramLink
-from bot.db import clients
+from bot.db import clients, sessions
 from bot.db.engine import unit_of_work
-from bot.db.models import AuditEntry
+from bot.db.models import DEFAULT_TIMEZONE, AuditEntry
 from bot.db.status import AuditAction
 from bot.services import Services
 from bot.services.types import ProfileAnswers
 from bot.settings import Settings
+from tests.support.clock import Clock
 from tests.support.telegram_fixtures import no_internet  # noqa: F401 (fixture)
 
 # Monday 2 June 2025, 10:00 in Duluth (America/Chicago).
 NOW = datetime(2025, 6, 2, 15, 0, tzinfo=timezone.utc)
 STAFF, PASSWORD = "Sue Lee", "a long and careful passphrase"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -140,3 +131,29 @@ def audit_rows(engine: Engine) -> list[AuditEntry]:
     with unit_of_work(engine) as s:
         query = select(AuditEntry).where(AuditEntry.action != AuditAction.STAFF_ADDED).order_by(AuditEntry.id)
         return list(s.execute(query).scalars())
+
+
+def seed_clinic(services: Services, clock: Clock, engine: Engine, chats: tuple[int, int, int, int]) -> dict[str, int]:
+    """Four clients who joined five weeks ago and train Monday, Wednesday, Friday: Ada did every
+    session (pain 1), Bea none and has a red flag, Cy trained until last week (pain 6: adherence
+    dropping), Dee, at very high risk (two fractures), did every other one. Their row ids by name."""
+    ada_chat, bea_chat, cy_chat, dee_chat = chats
+    clock.advance(days=-35)
+    for chat, name in ((ada_chat, "Ada Quill"), (bea_chat, "Bea Marsh"), (cy_chat, "Cy Lund")):
+        enrol(services, chat, name)
+    enrol(services, dee_chat, "Dee Stone", several_fractures=True)
+    clock.advance(days=35)
+    today = clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
+    with unit_of_work(engine) as s:
+        ada, cy, dee = (clients.get_client(s, chat) for chat in (ada_chat, cy_chat, dee_chat))
+        days = [today - timedelta(days=n) for n in range(1, 29)]
+        training = [day for day in days if day.weekday() in (0, 2, 4)]
+        for i, day in enumerate(training):
+            sessions.record_checkin(s, ada, day, "done", rpe=5, pain=1, now=clock())
+            if day < today - timedelta(days=7):
+                sessions.record_checkin(s, cy, day, "done", rpe=6, pain=6, now=clock())
+            if i % 2:
+                sessions.record_checkin(s, dee, day, "done", rpe=5, now=clock())
+    services.safety.record_red_flag(bea_chat, "I fell off a chair")
+    return {name: client_id(engine, chat) for name, chat in zip(("Ada", "Bea", "Cy", "Dee"), chats, strict=True)}
+

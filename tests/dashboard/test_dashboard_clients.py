@@ -7,18 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.coach_desk.report import CSV_COLUMNS, build_report, csv_row, sort_report
-from bot.db import clients, sessions
+from bot.db import clients
 from bot.db.engine import unit_of_work
-from bot.db.models import DEFAULT_TIMEZONE
 from bot.services import Services
-from tests.dashboard.conftest import Browser, Clock, client_id, enrol
+from tests.dashboard.conftest import Browser, Clock, seed_clinic
 
 ADA, BEA, CY, DEE = 5_200_000_001, 5_200_000_002, 5_200_000_003, 5_200_000_004
 ROW = re.compile(r'data-testid="client-row" data-client-id="(\d+)">\s*<th scope="row"><a [^>]+>([^<]+)</a>')
@@ -26,27 +23,7 @@ ROW = re.compile(r'data-testid="client-row" data-client-id="(\d+)">\s*<th scope=
 
 @pytest.fixture
 def clinic(services: Services, clock: Clock, db_engine: Engine) -> dict[str, int]:
-    """Four clients who joined five weeks ago and train Monday, Wednesday, Friday: Ada did every
-    session (pain 1), Bea none and has a red flag, Cy trained until last week (pain 6), Dee, at
-    very high risk (two fractures), did every other one."""
-    clock.advance(days=-35)
-    for chat, name in ((ADA, "Ada Quill"), (BEA, "Bea Marsh"), (CY, "Cy Lund")):
-        enrol(services, chat, name)
-    enrol(services, DEE, "Dee Stone", several_fractures=True)
-    clock.advance(days=35)
-    today = clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
-    with unit_of_work(db_engine) as s:
-        ada, cy, dee = (clients.get_client(s, chat) for chat in (ADA, CY, DEE))
-        days = [today - timedelta(days=n) for n in range(1, 29)]
-        training = [day for day in days if day.weekday() in (0, 2, 4)]
-        for i, day in enumerate(training):
-            sessions.record_checkin(s, ada, day, "done", rpe=5, pain=1, now=clock())
-            if day < today - timedelta(days=7):
-                sessions.record_checkin(s, cy, day, "done", rpe=6, pain=6, now=clock())
-            if i % 2:
-                sessions.record_checkin(s, dee, day, "done", rpe=5, now=clock())
-    services.safety.record_red_flag(BEA, "I fell off a chair")
-    return {name: client_id(db_engine, chat) for name, chat in (("Ada", ADA), ("Bea", BEA), ("Cy", CY), ("Dee", DEE))}
+    return seed_clinic(services, clock, db_engine, (ADA, BEA, CY, DEE))
 
 
 def names(page: str) -> list[str]:

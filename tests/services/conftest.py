@@ -4,7 +4,7 @@ clock the test moves, so "today", "next week" and "three weeks of training" are 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from bot.db.engine import unit_of_work
 from bot.db.models import CoachAlert, PlannedSession, SymptomReport
 from bot.services import Services
 from bot.services.types import ProfileAnswers
+from tests.support.clock import Clock
 
 CHAT = 5_000_000_042  # beyond 32 bits, as real Telegram chat ids can be
 # Monday 2 June 2025, 10:00 in Duluth (America/Chicago, UTC-5 in summer): no icy-season rules.
@@ -33,19 +34,6 @@ def planned_logs(plan: dict[str, Any]) -> list[dict[str, Any]]:
     """What a "done" check-in should log: each planned exercise as prescribed."""
     keys = ("pattern", "rung", "sets", "reps", "seconds")
     return [{k: e[k] for k in keys} for e in plan["exercises"]]
-
-
-class Clock:
-    """A settable UTC clock for the service; the test moves it."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 class Peek:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.serving import applied_events
-from tests.serving.test_tracker_states import events
+from tests.serving.test_tracker_states import DOMAIN, events, greet, new_tracker
 
-DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 RASA = applied_events._RASA_APPLIED_EVENTS
 
 
@@ -28,7 +24,7 @@ def fresh_walks() -> None:
        back=st.integers(min_value=1, max_value=8))
 def test_same_applied_events_as_rasa_after_every_batch(conversation: list[list[Event]], back: int) -> None:
     applied_events._walks.clear()
-    tracker = DialogueStateTracker.from_events("client-1", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-1")
     for batch in conversation:
         for event in batch:
             tracker.update(event)
@@ -43,7 +39,7 @@ def test_same_applied_events_as_rasa_after_every_batch(conversation: list[list[E
 
 
 def test_a_plain_turn_walks_only_its_new_events(monkeypatch: pytest.MonkeyPatch) -> None:
-    tracker = DialogueStateTracker.from_events("client-2", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-2")
     applied_events.applied_events(tracker)
 
     def refuse(_tracker: DialogueStateTracker) -> list[Event]:
@@ -51,7 +47,5 @@ def test_a_plain_turn_walks_only_its_new_events(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(applied_events, "_RASA_APPLIED_EVENTS", refuse)
     for number in range(3):
-        tracker.update(UserUttered(f"hi {number}", {"name": "greet", "confidence": 1.0}))
-        tracker.update(ActionExecuted("utter_greet"))
-        tracker.update(ActionExecuted("action_listen"))
+        greet(tracker, number)
         assert len(applied_events.applied_events(tracker)) == 1 + 3 * (number + 1)

@@ -55,6 +55,17 @@ events = st.one_of(
 )
 
 
+def new_tracker(sender: str) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(sender, [ActionExecuted("action_listen")], DOMAIN.slots)
+
+
+def greet(tracker: DialogueStateTracker, number: int) -> None:
+    """One plain turn: a greeting, answered."""
+    tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
+    tracker.update(ActionExecuted("utter_greet"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
 @pytest.fixture(autouse=True)
 def fresh_replays() -> None:
     tracker_states._replays.clear()
@@ -78,7 +89,7 @@ def _sharing(states: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
        options=st.sampled_from(OPTIONS))
 def test_same_states_as_rasa_after_every_event_batch(conversation: list[list[Event]], options: dict[str, Any]) -> None:
     tracker_states._replays.clear()
-    tracker = DialogueStateTracker.from_events("client-1", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-1")
     for batch in conversation:
         for event in batch:
             tracker.update(event)
@@ -91,11 +102,9 @@ def test_same_states_as_rasa_after_every_event_batch(conversation: list[list[Eve
 
 
 def test_a_conversation_resumes_its_replay_and_a_new_tracker_starts_afresh() -> None:
-    tracker = DialogueStateTracker.from_events("client-2", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-2")
     for number in range(5):
-        tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
-        tracker.update(ActionExecuted("utter_greet"))
-        tracker.update(ActionExecuted("action_listen"))
+        greet(tracker, number)
         tracker_states.states_for_tracker_history(DOMAIN, tracker)
     (replay,) = tracker_states._replays.values()
     assert len(replay.events) == len(tracker.applied_events())
@@ -108,7 +117,7 @@ def test_a_conversation_resumes_its_replay_and_a_new_tracker_starts_afresh() -> 
 
 def test_old_conversations_are_let_go() -> None:
     for number in range(tracker_states.KEPT_REPLAYS + 5):
-        tracker = DialogueStateTracker.from_events(f"client-{number}", [ActionExecuted("action_listen")], DOMAIN.slots)
+        tracker = new_tracker(f"client-{number}")
         tracker_states.states_for_tracker_history(DOMAIN, tracker)
     assert len(tracker_states._replays) == tracker_states.KEPT_REPLAYS
 
@@ -116,16 +125,14 @@ def test_old_conversations_are_let_go() -> None:
 def test_a_plain_turn_resumes_the_replay(monkeypatch: pytest.MonkeyPatch) -> None:
     """A turn without a restart, revert or form run only adds events: the replay goes on from
     where it stopped instead of starting again from an empty tracker."""
-    tracker = DialogueStateTracker.from_events("client-3", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-3")
     tracker_states.states_for_tracker_history(DOMAIN, tracker)
 
     def refuse() -> DialogueStateTracker:
         raise AssertionError("the replay started again")
 
     for number in range(3):
-        tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
-        tracker.update(ActionExecuted("utter_greet"))
-        tracker.update(ActionExecuted("action_listen"))
+        greet(tracker, number)
         expected = RASA(DOMAIN, tracker)
         with monkeypatch.context() as patched:
             patched.setattr(tracker, "init_copy", refuse)
@@ -133,11 +140,9 @@ def test_a_plain_turn_resumes_the_replay(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_a_copy_back_in_time_leaves_the_conversations_replay() -> None:
-    tracker = DialogueStateTracker.from_events("client-4", [ActionExecuted("action_listen")], DOMAIN.slots)
+    tracker = new_tracker("client-4")
     for number in range(4):
-        tracker.update(UserUttered(f"hello {number}", {"name": "greet", "confidence": 1.0}))
-        tracker.update(ActionExecuted("utter_greet"))
-        tracker.update(ActionExecuted("action_listen"))
+        greet(tracker, number)
     tracker_states.states_for_tracker_history(DOMAIN, tracker)
     (replay,) = tracker_states._replays.values()
     earlier = DialogueStateTracker.from_events("client-4", list(tracker.events)[:-3], DOMAIN.slots)

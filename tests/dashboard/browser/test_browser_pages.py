@@ -6,9 +6,7 @@ or image that fails to load, a style or script the Content-Security-Policy block
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,11 +14,8 @@ from sqlalchemy.engine import Engine
 
 from bot.coach_desk.report import CSV_COLUMNS
 from bot.dashboard.content import texts
-from bot.db import clients, sessions
-from bot.db.engine import unit_of_work
-from bot.db.models import DEFAULT_TIMEZONE
 from bot.services import Services
-from tests.dashboard.conftest import Clock, client_id, enrol
+from tests.dashboard.conftest import Clock, enrol, seed_clinic
 
 ADA, BEA, CY, DEE = 5_700_000_001, 5_700_000_002, 5_700_000_003, 5_700_000_004
 ROW_NAMES = '[data-testid="client-row"] th a'
@@ -42,27 +37,7 @@ LADDER_BLUE, PAIN_RED = (0x2F, 0x6F, 0x8F), (0xC0, 0x50, 0x4D)  # charts/*.svg
 
 @pytest.fixture
 def clinic(services: Services, clock: Clock, engine: Engine) -> dict[str, int]:
-    """Four clients who joined five weeks ago and train Monday, Wednesday, Friday: Ada did every
-    session (pain 1), Bea none and has a red flag, Cy trained until last week (pain 6: adherence
-    dropping), Dee, at very high risk (two fractures), every other one."""
-    clock.advance(days=-35)
-    for chat, name in ((ADA, "Ada Quill"), (BEA, "Bea Marsh"), (CY, "Cy Lund")):
-        enrol(services, chat, name)
-    enrol(services, DEE, "Dee Stone", several_fractures=True)
-    clock.advance(days=35)
-    today = clock().astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date()
-    with unit_of_work(engine) as s:
-        ada, cy, dee = (clients.get_client(s, chat) for chat in (ADA, CY, DEE))
-        days = [today - timedelta(days=n) for n in range(1, 29)]
-        training = [day for day in days if day.weekday() in (0, 2, 4)]
-        for i, day in enumerate(training):
-            sessions.record_checkin(s, ada, day, "done", rpe=5, pain=1, now=clock())
-            if day < today - timedelta(days=7):
-                sessions.record_checkin(s, cy, day, "done", rpe=6, pain=6, now=clock())
-            if i % 2:
-                sessions.record_checkin(s, dee, day, "done", rpe=5, now=clock())
-    services.safety.record_red_flag(BEA, "I fell off a chair")
-    return {name: client_id(engine, chat) for name, chat in (("Ada", ADA), ("Bea", BEA), ("Cy", CY), ("Dee", DEE))}
+    return seed_clinic(services, clock, engine, (ADA, BEA, CY, DEE))
 
 
 def shown(page: Page) -> list[str]:
