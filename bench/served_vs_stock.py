@@ -28,7 +28,8 @@ MESSAGES = [*BEFORE_RESTART, *AFTER_RESTART, *CONVERSATION * 3, *MORE]
 def transcript(stock: bool) -> list[str]:
     lines = []
     with tempfile.TemporaryDirectory() as folder:
-        config = StackConfig(database_url=f"sqlite:///{folder}/coach.db", run_dir=Path(folder), stock_loader=stock)
+        config = StackConfig(database_url=f"sqlite:///{folder}/coach.db", run_dir=Path(folder),
+                             rasa_module="rasa" if stock else "bot.rasa_main")
         ensure_schema(make_engine(config.database_url))
         with Stack(config) as stack:
             for text in MESSAGES:

@@ -3,7 +3,9 @@
 Run: `nice -n 5 .venv/bin/python -m bench.versus_moodbot [--model PATH] [--config-note TEXT]`.
 Issue 17 asks whether our stack is heavier than Rasa itself needs to be. The fair baseline is the
 bot `rasa init` makes, started the same way (`bot.stack.Stack`) on the same cores in the same run,
-so a noisy day hits both sides. The two bots never run at the same time. Bone Coach keeps its
+so a noisy day hits both sides. The two bots never serve at the same time: each is started and
+measured alone, then both stay up, idle but for the one under load, and their spells of load take
+turns, so a slow spell of the host (its CPU speed varies 2x) hits both. Bone Coach keeps its
 action server, its SQLite session database and its SQL tracker store in the path: that work is
 what the comparison is about. Writes its own section of BENCHMARKS.md; the servers' logs of every
 start stay in var/versus_moodbot/.
@@ -40,7 +42,8 @@ LOGS = ROOT / "var" / "versus_moodbot"
 SECTION = "Versus Rasa's starter bot (issue 17)"
 STARTS = 3
 CONCURRENT = 20
-LOAD_SECONDS = 30.0
+LOAD_SECONDS = 48.0  # in LOAD_SPELLS spells, the two bots' spells taking turns
+LOAD_SPELLS = 4
 ONE_CONVERSATION_TURNS = 100
 # Plain messages either bot might get; the same list for both, so only the models differ.
 PARSE_TEXTS = ["hi", "I'm sad", "what should I do today", "thanks a lot", "goodbye", "are you a bot?",
@@ -86,7 +89,10 @@ RSS = Measure("RSS after load, all the bot's processes (MB)", digits=0, target=T
 # RSS counts a page shared by several processes (TensorFlow's libraries, a forked worker's
 # untouched pages) once in each; PSS divides it among them, so the sum is the memory in use.
 PSS = Measure("PSS after load, all the bot's processes (MB)", digits=0)
-MEASURES = (START, PARSE, ONE_P50, ONE_P95, MANY_P50, MANY_P95, RATE, RSS, PSS)
+# Both cores are shared by the servers and this client: CPU time per message says which process
+# a throughput gain must come from (the busiest one bounds the rate).
+CPU = Measure(f"CPU per message, {CONCURRENT} conversations, all the bot's processes (ms)")
+MEASURES = (START, PARSE, ONE_P50, ONE_P95, MANY_P50, MANY_P95, RATE, CPU, RSS, PSS)
 
 
 def ratio(moodbot: float, bone: float) -> float:
@@ -244,7 +250,7 @@ def parse_p50_ms(url: str, token: str, calls: int = 200, warmup: int = 10) -> fl
     return statistics.median(times) * 1000
 
 
-def session_memory_mb(leader: int, measure: Callable[[int], float]) -> float:
+def session_total(leader: int, measure: Callable[[int], float]) -> float:
     """`measure` summed over a server and anything it started (Stack gives each server its own
     session)."""
     total = 0.0
@@ -257,6 +263,12 @@ def session_memory_mb(leader: int, measure: Callable[[int], float]) -> float:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (/proc/PID/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         if line.startswith("Pss:"):
@@ -264,31 +276,80 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
-def measure_bot(bot: Bot) -> tuple[dict[str, float], list[str]]:
-    """Every measure of one bot, and notes (start times, problems) for the text under the table."""
+@dataclass
+class Running:
+    """A bot's stack left up after its timed starts, and what was measured of it so far."""
+
+    bot: Bot
+    stack: Stack
+    token: str
+    starts: list[float]
+    senders: list[str] = field(default_factory=list)  # those of the latest spell
+    loads: list[Load] = field(default_factory=list)
+    cpu: Counter[str] = field(default_factory=Counter)  # process name -> CPU seconds under load
+    client_cpu: float = 0.0
+
+
+def start_bot(bot: Bot) -> Running:
     token = secrets.token_hex(16)
     times, stack = timed_starts(lambda: bot.make(token))
     progress(f"{bot.name}: ready after {', '.join(f'{t:.1f}' for t in times)} s")
-    try:
-        parse_ms = parse_p50_ms(stack.rasa_url, token)
-        one = conversations(stack.rasa_url, bot, 1, limit=ONE_CONVERSATION_TURNS)
-        progress(f"{bot.name}: /model/parse p50 {parse_ms:.1f} ms, {len(one.latencies)} turns of 1 conversation")
-        many = conversations(stack.rasa_url, bot, CONCURRENT, seconds=LOAD_SECONDS)
-        rss = sum(session_memory_mb(proc.pid, rss_mb) for proc in stack.procs.values())
-        pss = sum(session_memory_mb(proc.pid, pss_mb) for proc in stack.procs.values())
-    finally:
-        stack.stop()
-    values = {
-        START.name: statistics.median(times), PARSE.name: parse_ms,
-        ONE_P50.name: statistics.median(one.latencies) * 1000, ONE_P95.name: percentile(one.latencies, 95) * 1000,
-        MANY_P50.name: statistics.median(many.latencies) * 1000, MANY_P95.name: percentile(many.latencies, 95) * 1000,
-        RATE.name: many.rate, RSS.name: rss, PSS.name: pss,
-    }
-    problems = one.problems + many.problems
-    notes = [f"{bot.name}: starts {', '.join(f'{t:.1f}' for t in times)} s; {len(one.latencies)} turns in "
-             f"1 conversation, {len(many.latencies)} in {many.seconds:.0f} s of {CONCURRENT} conversations; "
-             + (f"problems: {dict(problems)}" if problems else "every turn answered")]
-    return values, notes
+    return Running(bot, stack, token, times)
+
+
+def load_round(running: Running, seconds: float) -> None:
+    """One spell of CONCURRENT new conversations, prepared first (not measured): a stock tracker's
+    cost grows with its conversation, so every spell starts them anew, as one long spell would not."""
+    url, bot = running.stack.rasa_url, running.bot
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        running.senders = [new_sender() for _ in range(CONCURRENT)]
+        problems = Counter(p for p in pool.map(lambda s: bot.prepare(url, s), running.senders) if p)
+        running.loads.append(Load(problems=problems))
+        cpu_before = {name: session_total(proc.pid, cpu_seconds) for name, proc in running.stack.procs.items()}
+        client_before = time.process_time()
+        started = time.perf_counter()
+        loads = list(pool.map(lambda s: talk(url, bot, s, started + seconds, None), running.senders))
+        elapsed = time.perf_counter() - started
+        running.client_cpu += time.process_time() - client_before
+        for name, proc in running.stack.procs.items():
+            running.cpu[name] += session_total(proc.pid, cpu_seconds) - cpu_before[name]
+    spell = Load(seconds=elapsed)
+    for load in loads:
+        spell.latencies += load.latencies
+        spell.problems.update(load.problems)
+    running.loads.append(spell)
+    progress(f"{bot.name}: {spell.rate:.1f} msgs/s over {elapsed:.0f} s")
+
+
+def measure_alone(running: Running) -> dict[str, float]:
+    """What is measured with one client at a time: the parse and one conversation."""
+    parse_ms = parse_p50_ms(running.stack.rasa_url, running.token)
+    one = conversations(running.stack.rasa_url, running.bot, 1, limit=ONE_CONVERSATION_TURNS)
+    running.loads.append(Load(problems=one.problems))
+    progress(f"{running.bot.name}: /model/parse p50 {parse_ms:.1f} ms, {len(one.latencies)} turns of 1 conversation")
+    return {START.name: statistics.median(running.starts), PARSE.name: parse_ms,
+            ONE_P50.name: statistics.median(one.latencies) * 1000, ONE_P95.name: percentile(one.latencies, 95) * 1000}
+
+
+def finish(running: Running, values: dict[str, float]) -> list[str]:
+    """The measures under load and memory, added to `values`; notes for the text under the table."""
+    spells = [load for load in running.loads if load.seconds]
+    latencies = [latency for load in spells for latency in load.latencies]
+    values[MANY_P50.name] = statistics.median(latencies) * 1000
+    values[MANY_P95.name] = percentile(latencies, 95) * 1000
+    values[RATE.name] = statistics.median(load.rate for load in spells)
+    values[CPU.name] = sum(running.cpu.values()) * 1000 / max(len(latencies), 1)
+    values[RSS.name] = sum(session_total(proc.pid, rss_mb) for proc in running.stack.procs.values())
+    values[PSS.name] = sum(session_total(proc.pid, pss_mb) for proc in running.stack.procs.values())
+    problems = sum((load.problems for load in running.loads), Counter())
+    per_message = ", ".join(f"{name} {seconds * 1000 / max(len(latencies), 1):.1f} ms"
+                            for name, seconds in running.cpu.items())
+    return [f"{running.bot.name}: starts {', '.join(f'{t:.1f}' for t in running.starts)} s; msgs/s in each "
+            f"spell of {CONCURRENT} conversations {', '.join(f'{load.rate:.1f}' for load in spells)} "
+            f"({len(latencies)} turns); "
+            + (f"problems: {dict(problems)}" if problems else "every turn answered")
+            + f"; CPU per message under load: {per_message}, this client "
+            f"{running.client_cpu * 1000 / max(len(latencies), 1):.1f} ms"]
 
 
 def progress(text: str) -> None:
@@ -318,9 +379,30 @@ def header(argv: Sequence[str], model: Path, note: str, mood_model: Path, probe:
         f"database and SQL tracker store, as bin/run; each sender is onboarded first ({len(ONBOARDING)} turns, "
         f"not measured), then sends bench.run's {len(CONVERSATION)}-message conversation over and over. "
         f"moodbot's senders go through its stories ({len(MOODBOT_TURNS)} messages). {ONE_CONVERSATION_TURNS} "
-        f"turns in 1 conversation; {CONCURRENT} senders, each its own thread, for {LOAD_SECONDS:.0f} s. "
-        "/model/parse: 200 calls after 10 warm-ups.", "",
+        f"turns in 1 conversation; {CONCURRENT} senders, each its own thread, for {LOAD_SECONDS:.0f} s in "
+        f"{LOAD_SPELLS} spells, the two bots' spells taking turns with both servers up (msgs/s: median of the "
+        "spells; latencies pooled). /model/parse: 200 calls after 10 warm-ups.", "",
     ]
+
+
+def measure_both(moodbot: Bot, bone: Bot) -> tuple[dict[str, float], list[str], dict[str, float], list[str]]:
+    """Starts and one-client measures one bot after the other; then both stay up and the spells
+    of load take turns (in reverse order every other round), so a slow spell of this host's CPU
+    falls on both bots rather than on one."""
+    runnings: list[Running] = []
+    try:
+        values = []
+        for bot in (moodbot, bone):
+            runnings.append(start_bot(bot))
+            values.append(measure_alone(runnings[-1]))
+        for spell in range(LOAD_SPELLS):
+            for running in runnings if spell % 2 == 0 else reversed(runnings):
+                load_round(running, LOAD_SECONDS / LOAD_SPELLS)
+        notes = [finish(running, value) for running, value in zip(runnings, values, strict=True)]
+    finally:
+        for running in runnings:
+            running.stack.stop()
+    return values[0], notes[0], values[1], notes[1]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -345,8 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         bone = Bot("Bone Coach", lambda token: Stack(StackConfig(
             database_url=database_url, run_dir=LOGS / "bone-coach", api_token=token, model=args.model.resolve())),
             CONVERSATION, onboard)
-        mood_values, mood_notes = measure_bot(moodbot)
-        bone_values, bone_notes = measure_bot(bone)
+        mood_values, mood_notes, bone_values, bone_notes = measure_both(moodbot, bone)
     lines = [*header(argv, args.model, args.config_note, mood_model, probe, load),
              *table_lines(mood_values, bone_values), "", *[f"- {n}" for n in mood_notes + bone_notes],
              f"- the whole run took {(time.perf_counter() - began) / 60:.1f} min, {made:.0f} s of it finding or "

@@ -1,8 +1,8 @@
 """Rasa's command line with our serving speed-ups (`bot.serving`): `python -m bot.rasa_main run …`.
 
 The stack starts the Rasa server (and `rasa test` in the tests) through this module: a start costs
-seconds instead of the minute Rasa's own loader spends on a training step per model, and each
-custom action skips Rasa's re-check of its own reply schema.
+seconds instead of the minute Rasa's own loader spends on a training step per model, and a turn
+costs less than half of what Rasa's own server spends on it (BENCHMARKS.md, issue 17).
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def record(path: Path = RECORD, model: Path = MODEL) -> None:
     with tempfile.TemporaryDirectory() as folder:
         token = secrets.token_hex(16)
         config = StackConfig(database_url=f"sqlite:///{folder}/probe.db", run_dir=Path(folder),
-                             api_token=token, model=model, stock_loader=True)
+                             api_token=token, model=model, rasa_module="rasa")
         with Stack(config) as stack:
             result = probe(stack.rasa_url, token, sender="serving-probe")
     path.write_text(json.dumps(result, indent=1) + "\n")
