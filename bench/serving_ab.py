@@ -26,30 +26,34 @@ from bench.run import CONVERSATION, cpu_probe_seconds, machine, percentile
 from bench.scale_out import new_sender
 from bench.versus_moodbot import CONCURRENT, Bot, cpu_seconds, onboard, session_total, talk
 from bot.db.engine import ensure_schema, make_engine
+from bot.serving import SPEED_UPS
 from bot.stack import MODEL, ROOT, Stack, StackConfig
 
 SECTION = "Serving speed-ups under load, each left out in turn (issue 17)"
 LOGS = ROOT / "var" / "serving_ab"
 # The speed-ups of this stop, and the one before them that changes how a turn uses the cores.
 BOT = Bot("Bone Coach", lambda _token: Stack(StackConfig(database_url="sqlite://")), CONVERSATION)  # its turns
-DEFAULT_WITHOUT = ("tensorflow_threads", "tracker_copy", "graph_runs")
+DEFAULT_WITHOUT = ("tracker_copy", "graph_runs")
 
 
 @dataclass
 class Variant:
     without: str  # "" for the whole set
+    control: bool = False  # the whole set measured a second time: how far two runs of one stack differ
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     rasa_cpu_ms: list[float] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        return f"without {self.without}" if self.without else "all speed-ups"
+        if self.without:
+            return f"without {self.without}"
+        return "all speed-ups, again (control)" if self.control else "all speed-ups"
 
 
 def measure(variant: Variant, database_url: str, seconds: float) -> None:
     """One start of the stack as `variant`, 20 conversations for `seconds`."""
-    config = StackConfig(database_url=database_url, run_dir=LOGS / (variant.without or "all"),
+    config = StackConfig(database_url=database_url, run_dir=LOGS / variant.name.replace(" ", "_"),
                          model=MODEL, rasa_module="bench.serving_variant",
                          env={"BENCH_SERVING_WITHOUT": variant.without})
     stack = Stack(config)
@@ -88,7 +92,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="speed-ups to leave out, one a variant")
     args = parser.parse_args(argv)
     began, load_average, probe = time.perf_counter(), os.getloadavg()[0], cpu_probe_seconds()
-    variants = [Variant(""), *(Variant(name) for name in args.without)]
+    unknown = set(args.without) - set(SPEED_UPS)
+    if unknown:
+        parser.error(f"no such speed-up: {', '.join(sorted(unknown))} (bot.serving.SPEED_UPS: {', '.join(SPEED_UPS)})")
+    variants = [Variant(""), Variant("", control=True), *(Variant(name) for name in args.without)]
     with tempfile.TemporaryDirectory() as folder:
         database_url = f"sqlite:///{folder}/bench.db"
         engine = make_engine(database_url)

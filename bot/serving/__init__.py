@@ -26,6 +26,8 @@ SPEED_UPS: dict[str, ModuleType] = {module.__name__.rsplit(".", 1)[1]: module fo
 
 def install(without: frozenset[str] = frozenset()) -> None:
     """Install every speed-up in this process (those named in `without` excepted: benchmarks)."""
+    if without - SPEED_UPS.keys():
+        raise ValueError(f"no such serving speed-up: {sorted(without - SPEED_UPS.keys())}")
     for name, module in SPEED_UPS.items():
         if name not in without:
             module.install()
