@@ -98,11 +98,3 @@ def test_an_input_named_like_a_node_is_refused(runner: DaskGraphRunner) -> None:
     rasa, ours = both(runner, inputs={"__message__": "left"}, targets=["joined"])
     assert ours[0][0] is rasa[0][0] and rasa[0][0].__name__ == "GraphRunError"
 
-
-def test_install_and_uninstall() -> None:
-    try:
-        graph_runs.install()
-        assert DaskGraphRunner.run is graph_runs.run
-    finally:
-        graph_runs.uninstall()
-    assert DaskGraphRunner.run is graph_runs._RASA_RUN

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot import serving
 from bot.serving import graph_runs, tracker_copy
+
+
+@pytest.mark.parametrize(("module", "owner", "name"), [(graph_runs, DaskGraphRunner, "run"),
+                                                        (tracker_copy, DialogueStateTracker, "copy")])
+def test_a_speed_up_installs_and_uninstalls(module: ModuleType, owner: type, name: str) -> None:
+    rasas = getattr(owner, name)
+    try:
+        module.install()
+        assert getattr(owner, name) is not rasas
+    finally:
+        module.uninstall()
+    assert getattr(owner, name) is rasas
 
 
 def test_named_speed_ups_are_left_out_and_unknown_names_refused() -> None:

@@ -155,11 +155,3 @@ def test_another_conversation_or_changed_history_gets_rasas_copy() -> None:
     assert state(tracker_copy.copy_tracker(rewritten)) == state(rasa_copy(rewritten))
     assert tracker_copy.copy_tracker(rewritten).get_slot("pain_score") == 7
 
-
-def test_install_and_uninstall() -> None:
-    try:
-        tracker_copy.install()
-        assert DialogueStateTracker.copy is tracker_copy.copy_tracker
-    finally:
-        tracker_copy.uninstall()
-    assert DialogueStateTracker.copy is tracker_copy._RASA_COPY
