@@ -18,21 +18,18 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bench.report import write_section
 from bench.run import CONVERSATION, cpu_probe_seconds, machine, percentile
-from bench.scale_out import new_sender
-from bench.versus_moodbot import CONCURRENT, Bot, cpu_seconds, onboard, session_total, talk
+from bench.versus_moodbot import CONCURRENT, Bot, Running, load_round, onboard
 from bot.db.engine import ensure_schema, make_engine
 from bot.serving import SPEED_UPS
 from bot.stack import MODEL, ROOT, Stack, StackConfig
 
 SECTION = "Serving speed-ups under load, each left out in turn (issue 17)"
 LOGS = ROOT / "var" / "serving_ab"
-# The speed-ups of this stop, and the one before them that changes how a turn uses the cores.
-BOT = Bot("Bone Coach", lambda _token: Stack(StackConfig(database_url="sqlite://")), CONVERSATION)  # its turns
+# The speed-ups of this stop by default (any of bot.serving.SPEED_UPS can be named).
 DEFAULT_WITHOUT = ("tracker_copy", "graph_runs")
 
 
@@ -58,24 +55,18 @@ def measure(variant: Variant, database_url: str, seconds: float) -> None:
                          env={"BENCH_SERVING_WITHOUT": variant.without})
     stack = Stack(config)
     stack.start()
+    running = Running(Bot(variant.name, lambda _token: stack, CONVERSATION, onboard), stack, token="", starts=[])
     try:
-        senders = [new_sender() for _ in range(CONCURRENT)]
-        with ThreadPoolExecutor(CONCURRENT) as pool:
-            problems = [p for p in pool.map(lambda s: onboard(stack.rasa_url, s), senders) if p]  # not measured
-            before = session_total(stack.procs["rasa"].pid, cpu_seconds)
-            started = time.perf_counter()
-            loads = list(pool.map(lambda s: talk(stack.rasa_url, BOT, s, started + seconds, None), senders))
-            elapsed = time.perf_counter() - started
-            used = session_total(stack.procs["rasa"].pid, cpu_seconds) - before
+        load_round(running, seconds)  # the senders onboarded first, not measured (bench.versus_moodbot)
     finally:
         stack.stop()
-    problems += [f"{text}: {count}" for load in loads for text, count in load.problems.items()]
+    problems = [f"{text}: {count}" for load in running.loads for text, count in load.problems.items()]
     if problems:
         raise RuntimeError(f"{variant.name}: {problems} (logs: {config.run_dir})")
-    turns = [latency for load in loads for latency in load.latencies]
-    variant.rates.append(len(turns) / elapsed)
-    variant.latencies += turns
-    variant.rasa_cpu_ms.append(used * 1000 / len(turns))
+    spell = running.loads[-1]
+    variant.rates.append(spell.rate)
+    variant.latencies += spell.latencies
+    variant.rasa_cpu_ms.append(running.cpu["rasa"] * 1000 / len(spell.latencies))
     progress(f"{variant.name}: {variant.rates[-1]:.1f} msgs/s, "
              f"Rasa server CPU {variant.rasa_cpu_ms[-1]:.1f} ms a message")
 

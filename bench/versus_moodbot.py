@@ -284,7 +284,6 @@ class Running:
     stack: Stack
     token: str
     starts: list[float]
-    senders: list[str] = field(default_factory=list)  # those of the latest spell
     loads: list[Load] = field(default_factory=list)
     cpu: Counter[str] = field(default_factory=Counter)  # process name -> CPU seconds under load
     client_cpu: float = 0.0
@@ -302,13 +301,13 @@ def load_round(running: Running, seconds: float) -> None:
     cost grows with its conversation, so every spell starts them anew, as one long spell would not."""
     url, bot = running.stack.rasa_url, running.bot
     with ThreadPoolExecutor(CONCURRENT) as pool:
-        running.senders = [new_sender() for _ in range(CONCURRENT)]
-        problems = Counter(p for p in pool.map(lambda s: bot.prepare(url, s), running.senders) if p)
+        senders = [new_sender() for _ in range(CONCURRENT)]
+        problems = Counter(p for p in pool.map(lambda s: bot.prepare(url, s), senders) if p)
         running.loads.append(Load(problems=problems))
         cpu_before = {name: session_total(proc.pid, cpu_seconds) for name, proc in running.stack.procs.items()}
         client_before = time.process_time()
         started = time.perf_counter()
-        loads = list(pool.map(lambda s: talk(url, bot, s, started + seconds, None), running.senders))
+        loads = list(pool.map(lambda s: talk(url, bot, s, started + seconds, None), senders))
         elapsed = time.perf_counter() - started
         running.client_cpu += time.process_time() - client_before
         for name, proc in running.stack.procs.items():

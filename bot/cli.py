@@ -116,10 +116,10 @@ def bot_username(settings: Settings) -> str | None:
     # Imported here: python-telegram-bot costs a third of a second, which every other command skips.
     from telegram.error import TelegramError
 
-    from bot.messaging.client import fetch_username
+    from bot.messaging.client import fetch_username, make_bot
 
     try:
-        return fetch_username(token, settings.telegram_api_base_url, network_retries=1)
+        return fetch_username(make_bot(token, settings.telegram_api_base_url, network_retries=1))
     except (TelegramError, OSError) as exc:
         logger.warning("Could not ask Telegram for the bot's name: %s", type(exc).__name__)
         return None

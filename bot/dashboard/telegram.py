@@ -78,8 +78,7 @@ class TelegramLink:
 
     def _ask_name(self) -> str | None:
         try:
-            return fetch_username(self.settings.telegram_bot_token or "", self.settings.telegram_api_base_url,
-                                  read_timeout=10.0, connect_timeout=5.0, network_retries=1)
+            return fetch_username(self._bot())
         except Exception as exc:
             logger.warning("Could not ask Telegram for the bot's name: %s", type(exc).__name__)
             return None

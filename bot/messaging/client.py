@@ -110,12 +110,12 @@ def make_bot(
     )
 
 
-def fetch_username(token: str, base_url: str | None = None, **options: Any) -> str:
-    """The bot's @username from Telegram (getMe), for deep links; raises what the call raises.
-    Runs its own event loop: for synchronous callers (the CLI, the dashboard)."""
+def fetch_username(bot: ExtBot[Any]) -> str:
+    """The @username of `bot` (a `make_bot` not yet started) from Telegram (getMe), for deep
+    links; raises what the call raises. Runs its own event loop: for synchronous callers (the
+    CLI, the dashboard)."""
     async def ask() -> str:
-        async with make_bot(token, base_url, **options) as bot:
+        async with bot:
             return str(bot.username)
 
     return asyncio.run(ask())
-

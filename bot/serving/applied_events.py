@@ -13,7 +13,6 @@ kept when the tracker is not shorter than the one kept (a copy travelled back in
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from rasa.shared.core.events import (
@@ -28,7 +27,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-KEPT_CONVERSATIONS = 200  # as many as the tracker store keeps
+from bot.serving.kept import Kept
 
 _RASA_APPLIED_EVENTS = DialogueStateTracker.applied_events
 
@@ -72,7 +71,7 @@ class _Walk:
         self.last = tracker.events[-1] if tracker.events else None
 
 
-_walks: OrderedDict[str, _Walk] = OrderedDict()
+_walks: Kept[str, _Walk] = Kept()
 
 
 def _loop_names(events: list[Event]) -> frozenset[str]:
@@ -85,16 +84,13 @@ def applied_events(tracker: DialogueStateTracker) -> list[Event]:
     new = walk.extends(tracker) if walk is not None else None
     if walk is not None and new is not None:
         walk.take(tracker, new)
-        _walks.move_to_end(tracker.sender_id)
+        _walks.keep(tracker.sender_id, walk)
         return list(walk.applied)
     applied = _RASA_APPLIED_EVENTS(tracker)
     if walk is None or len(tracker.events) >= walk.count:
         events = tracker.events
-        _walks[tracker.sender_id] = _Walk(len(events), events[-1] if events else None,
-                                          _loop_names(list(events)), list(applied))
-        _walks.move_to_end(tracker.sender_id)
-        while len(_walks) > KEPT_CONVERSATIONS:
-            _walks.popitem(last=False)
+        _walks.keep(tracker.sender_id, _Walk(len(events), events[-1] if events else None,
+                                             _loop_names(list(events)), list(applied)))
     return applied
 
 

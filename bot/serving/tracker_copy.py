@@ -18,11 +18,11 @@ import copy
 import dataclasses
 import itertools
 import operator
-from collections import OrderedDict, deque
+from collections import deque
 
 from rasa.shared.core.trackers import DialogueStateTracker
 
-KEPT_REPLAYS = 200  # as many conversations as the tracker store keeps
+from bot.serving.kept import Kept
 
 _RASA_COPY = DialogueStateTracker.copy
 
@@ -38,7 +38,7 @@ def _follows(replay: DialogueStateTracker, tracker: DialogueStateTracker) -> boo
     )
 
 
-_replays: OrderedDict[str, DialogueStateTracker] = OrderedDict()
+_replays: Kept[str, DialogueStateTracker] = Kept()
 
 
 def clone(tracker: DialogueStateTracker) -> DialogueStateTracker:
@@ -71,13 +71,11 @@ def copy_tracker(tracker: DialogueStateTracker) -> DialogueStateTracker:
     replay = _replays.get(tracker.sender_id)
     if replay is None or not _follows(replay, tracker):
         fresh = _RASA_COPY(tracker)
-        _replays[tracker.sender_id] = clone(fresh)
-        while len(_replays) > KEPT_REPLAYS:
-            _replays.popitem(last=False)
+        _replays.keep(tracker.sender_id, clone(fresh))
         return fresh
     for event in itertools.islice(tracker.events, len(replay.events), None):
         replay.update(event)  # as Rasa's copy applies each event
-    _replays.move_to_end(tracker.sender_id)
+    _replays.keep(tracker.sender_id, replay)
     return clone(replay)
 
 

@@ -15,7 +15,6 @@ featurizers edit the states they are given.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +24,7 @@ from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Each replay holds a tracker and one small dict per action: a few hundred KB for a long
-# conversation. The policies of one turn ask with two or three option sets.
-KEPT_REPLAYS = 200
+from bot.serving.kept import Kept
 
 _RASA_STATES = Domain.states_for_tracker_history
 
@@ -98,7 +95,9 @@ class _Replay:
         return [{kind: copy(part) for kind, part in state.items()} for state in states]
 
 
-_replays: OrderedDict[Hashable, _Replay] = OrderedDict()
+# Each replay holds a tracker and one small dict per action: a few hundred KB for a long
+# conversation. The policies of one turn ask with two or three option sets.
+_replays: Kept[Hashable, _Replay] = Kept()
 
 
 def _frozen(data: dict[str, Any] | None) -> Hashable:
@@ -126,11 +125,9 @@ def states_for_tracker_history(
     states = replay.all_states()
     if replay is kept or kept is None or len(tracker.events) >= kept.tracker_events:
         replay.tracker_events = len(tracker.events)
-        _replays[key] = replay
+        _replays.keep(key, replay)
     else:
-        _replays[key] = kept  # a copy travelled back in time: answered, and the conversation's replay stays
-    while len(_replays) > KEPT_REPLAYS:
-        _replays.popitem(last=False)
+        _replays.keep(key, kept)  # a copy travelled back in time: answered, and the conversation's replay stays
     return states
 
 

@@ -26,6 +26,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.serving import tracker_states
+from bot.tracker_store import KEPT_TRACKERS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -116,10 +117,10 @@ def test_a_conversation_resumes_its_replay_and_a_new_tracker_starts_afresh() -> 
 
 
 def test_old_conversations_are_let_go() -> None:
-    for number in range(tracker_states.KEPT_REPLAYS + 5):
+    for number in range(KEPT_TRACKERS + 5):
         tracker = new_tracker(f"client-{number}")
         tracker_states.states_for_tracker_history(DOMAIN, tracker)
-    assert len(tracker_states._replays) == tracker_states.KEPT_REPLAYS
+    assert len(tracker_states._replays) == KEPT_TRACKERS
 
 
 def test_a_plain_turn_resumes_the_replay(monkeypatch: pytest.MonkeyPatch) -> None:
