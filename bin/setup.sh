@@ -128,7 +128,7 @@ MODEL="$ROOT/models/bone-coach.tar.gz"
 # corrector stores every word of bot/content/*.yml with the model: a new word there retrains.)
 DOMAIN=domain.yml; [ -f "$DOMAIN" ] || DOMAIN=domain  # one file, or the older folder
 train_inputs=(config.yml $(find data "$DOMAIN" -name '*.yml' | sort) $(find bot/content -name '*.yml' | sort)
-              bot/nlp/build_pipeline.py bot/nlp/spelling.py)
+              bot/nlp/build_pipeline.py bot/nlp/spelling.py bot/nlp/sentence_features.py)
 model_hash="$(hash_of "${train_inputs[@]}")"
 if [ -f "$MODEL" ] && [ "$(cat "$ROOT/models/.inputs_hash" 2>/dev/null)" = "$model_hash" ]; then
   say "Rasa model: up to date"
@@ -136,9 +136,11 @@ elif [ "$TRAIN" = 0 ]; then
   say "Rasa model: $([ -f "$MODEL" ] && echo "out of date" || echo "missing"), not trained (--no-train)"
 else
   started=$(date +%s)
+  # --skip-validation: `rasa data validate` runs in the tests, stricter (warnings fail them:
+  # tests/conversation/test_data_validation.py); here it would cost seconds on every training.
   step "training the Rasa model (inputs changed; a few minutes)" \
     "$VENV/bin/rasa" train --config config.yml --domain "$DOMAIN" --data data --out models \
-    --fixed-model-name bone-coach --quiet
+    --fixed-model-name bone-coach --quiet --skip-validation
   echo "$model_hash" > "$ROOT/models/.inputs_hash"
   echo "$(( $(date +%s) - started ))" > "$ROOT/models/.train_seconds"
 fi

@@ -55,12 +55,13 @@ def planned_days(weekdays: Collection[int], plans: Mapping[date, str], first: da
     """The client's training weekdays from `first` to `last` (inclusive), minus the days the
     engine planned as rest or stop."""
     days = []
-    day = first
-    while day <= last:
-        if day.weekday() in weekdays and plans.get(day) not in NOT_TRAINING:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
+    for weekday in weekdays:  # each weekday's dates, a week apart (the report does this per client)
+        day = first + timedelta(days=(weekday - first.weekday()) % 7)
+        while day <= last:
+            if plans.get(day) not in NOT_TRAINING:
+                days.append(day)
+            day += timedelta(weeks=1)
+    return sorted(days)
 
 
 def detect_missed_sessions(engine: Engine, now: datetime) -> list[int]:

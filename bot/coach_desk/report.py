@@ -72,14 +72,15 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
     rules = default_rules()
     history_days = rules["history"]["days"]
     recent_days = max(max(WINDOWS), 2 * rules["progress_trend"]["window_days"])
-    with unit_of_work(engine) as s:
+    with unit_of_work(engine, read_only=True) as s:
         everyone = clients.all_clients(s)
         if not everyone:
             return []
         todays = {c.id: local_today(c, now) for c in everyone}
         first_today, last_today = min(todays.values()), max(todays.values())
         checkins = sessions.checkins_by_client(s, first_today - timedelta(days=recent_days - 1))
-        recent = {c.id: _sessions(checkins.get(c.id, []), todays[c.id] - timedelta(days=recent_days - 1))
+        made: dict[CheckInFacts, cm.SessionRecord] = {}
+        recent = {c.id: _sessions(checkins.get(c.id, []), todays[c.id] - timedelta(days=recent_days - 1), made)
                   for c in everyone}
         unbroken = [cid for cid, found in recent.items() if not any(_breaks_streak(r) for r in found)]
         earlier = sessions.checkins_by_client(
@@ -95,7 +96,7 @@ def build_report(engine: Engine, now: datetime) -> list[ClientReport]:
         today = todays[client.id]
         month = today - timedelta(days=max(WINDOWS) - 1)
         older = [c for c in earlier.get(client.id, []) if c.day < today - timedelta(days=recent_days - 1)]
-        history = cm.History(_sessions(older, today - timedelta(days=history_days)) + recent[client.id], rungs={})
+        history = cm.History(_sessions(older, today - timedelta(days=history_days), made) + recent[client.id], rungs={})
         pains = _symptoms(client, reports.get(client.id, []), now, recent_days - 1)
         summary = summarize_progress(history, pains, today)
         weekdays = client_training_weekdays(client.profile)
@@ -139,20 +140,36 @@ def _breaks_streak(session: cm.SessionRecord) -> bool:
     return session.kind not in NOT_TRAINING and session.status not in DONE
 
 
-def _sessions(checkins: Sequence[CheckInFacts], since: date) -> tuple[cm.SessionRecord, ...]:
+def _sessions(
+    checkins: Sequence[CheckInFacts], since: date, made: dict[CheckInFacts, cm.SessionRecord]
+) -> tuple[cm.SessionRecord, ...]:
     """The client's check-ins from `since` as one session per day, read as
     bot.services.history.day_record reads them, without what none of the report's numbers use
     (exercises, effort): done beats partly done beats skipped; the newest's kind (else
-    strength); the day's highest pain."""
+    strength); the day's highest pain.
+
+    A day with one check-in (most days) is the same record for every client with that day,
+    status, pain and kind: `made` keeps the records made so far, so a clinic's 100,000 days
+    cost a few thousand checked records (they are frozen: sharing one is safe)."""
     by_day: dict[date, list[CheckInFacts]] = {}
     for checkin in checkins:
         if checkin.day >= since:
             by_day.setdefault(checkin.day, []).append(checkin)
-    return tuple(_session(day, day_checkins) for day, day_checkins in by_day.items())
+    records = []
+    for day, day_checkins in by_day.items():
+        if len(day_checkins) == 1:
+            only = day_checkins[0]
+            record = made.get(only)
+            if record is None:
+                record = made[only] = _session(day, day_checkins)
+            records.append(record)
+        else:
+            records.append(_session(day, day_checkins))
+    return tuple(records)
 
 
 def _session(day: date, checkins: list[CheckInFacts]) -> cm.SessionRecord:
-    if len(checkins) == 1:  # most days
+    if len(checkins) == 1:
         only = checkins[0]
         return cm.SessionRecord(day=day, kind=only.kind or "strength", status=only.status, rpe=None, pain=only.pain)
     done = [c for c in checkins if c.status in DONE_STATUSES]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -39,6 +41,22 @@ def test_planned_days_are_the_training_weekdays_except_engine_rest_days() -> Non
     plans = {date(2026, 11, 23): "rest", date(2026, 11, 24): "walk", date(2026, 11, 25): "strength"}
     days = planned_days(MON_WED_FRI, plans, date(2026, 11, 20), date(2026, 11, 27))
     assert days == [date(2026, 11, 20), date(2026, 11, 25), date(2026, 11, 27)]
+
+
+@given(
+    weekdays=st.frozensets(st.integers(0, 6)),
+    first=st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+    span=st.integers(-3, 60),
+    plans=st.dictionaries(st.dates(date(2026, 1, 1), date(2027, 3, 1)), st.sampled_from(["rest", "stop", "walk",
+                                                                                          "strength"])),
+)
+def test_planned_days_are_the_weekdays_of_the_span_in_order_without_rest_or_stop_days(
+    weekdays: frozenset[int], first: date, span: int, plans: dict[date, str]
+) -> None:
+    last = first + timedelta(days=span)
+    every_day = (first + timedelta(days=n) for n in range(span + 1))
+    expected = [d for d in every_day if d.weekday() in weekdays and plans.get(d) not in ("rest", "stop")]
+    assert planned_days(weekdays, plans, first, last) == expected
 
 
 def test_the_third_missed_session_raises_one_alert_per_lapse(db_engine: Engine) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.db import clients
@@ -56,3 +58,34 @@ def test_processes_opening_a_fresh_sqlite_file_together_all_succeed(tmp_path: Pa
         with make_engine(f"sqlite:///{path}").connect() as connection:
             assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 4
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def _write_from_another_process(path: Path) -> str:
+    """What a second writer meets (it waits at most 0.2 s for the write lock)."""
+    other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (2)")
+        other.execute("COMMIT")
+        return "written"
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    finally:
+        other.close()
+
+
+def test_a_read_only_unit_of_work_reads_a_snapshot_without_holding_up_writers(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    count = "SELECT count(*) FROM t"
+
+    with unit_of_work(engine, read_only=True) as s:
+        assert s.execute(text(count)).scalar() == 1
+        assert _write_from_another_process(path) == "written"
+        assert s.execute(text(count)).scalar() == 1  # its snapshot
+    with unit_of_work(engine) as s:  # a writing one holds the lock: the contrast
+        assert s.execute(text(count)).scalar() == 2
+        assert _write_from_another_process(path) == "database is locked"

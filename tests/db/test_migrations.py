@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import CheckConstraint, inspect
 from sqlalchemy.engine import Engine
 
-from bot.db.engine import alembic_config, ensure_schema, make_engine
+from bot.db.engine import alembic_config, ensure_schema, head_revision, make_engine
 from bot.db.models import Base
 from bot.settings import REPO_ROOT
 
@@ -61,6 +61,31 @@ def test_ensure_schema_twice_changes_nothing(blank_engine: Callable[[], Engine])
     ensure_schema(engine)
     ensure_schema(engine)
     assert _revision(engine) == _head()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert head_revision() == _head()
+
+
+def test_a_database_one_migration_behind_is_upgraded(blank_engine: Callable[[], Engine]) -> None:
+    engine = blank_engine()
+    ensure_schema(engine)
+    command.downgrade(alembic_config(engine), "-1")
+    assert _revision(engine) != _head()
+    ensure_schema(engine)
+    assert _revision(engine) == _head()
+
+
+def test_a_database_at_the_head_is_checked_without_loading_alembic(blank_engine: Callable[[], Engine]) -> None:
+    engine = blank_engine()
+    ensure_schema(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    script = ("import sys; from bot.db.engine import *; ensure_schema(make_engine(sys.argv[1])); "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    done = subprocess.run([sys.executable, "-c", script, url], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_two_processes_migrating_at_once_both_succeed(blank_engine: Callable[[], Engine]) -> None:
