@@ -519,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, help="an earlier results.json, shown as 'before'")
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     parser.add_argument("--postgres", action="store_true", help="also build it on PostgreSQL and EXPLAIN the jobs")
+    parser.add_argument("--title", default=SECTION, help="the BENCHMARKS.md section to write (a re-run beside it)")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"written": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC",
                                "load": os.getloadavg()[0], "calls": args.calls}
@@ -541,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table(empty, big) + [""] + whole(empty, big) + [""] + scan_lines(big)))
     if not args.no_write:
         command = " ".join(["nice -n 10 .venv/bin/python -m bench.cost_growth", *(argv or sys.argv[1:])])
-        write_section(SECTION, section(results, load(args.before) if args.before else None, command))
+        write_section(args.title, section(results, load(args.before) if args.before else None, command))
     return 0
 
 

@@ -148,4 +148,5 @@ def _at_head(engine: Engine) -> bool:
     with engine.connect().execution_options(**{READ_ONLY: True}) as connection:
         if not inspect(connection).has_table("alembic_version"):
             return False
-        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [head]
+        versions = list(connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    return versions == [head]
