@@ -28,6 +28,10 @@ SETS = {
     "held-out (training style)": ROOT / "tests" / "nlu_holdout.yml",
     "blind (training style)": ROOT / "tests" / "nlu_holdout_blind.yml",
     "blind, real clients' style": ROOT / "tests" / "nlu_blind_real.yml",
+    # a second real-style set by another blind writer: 2a was read for error analysis (stop 23),
+    # so it is no longer blind; 2b is held out
+    "second real-style set, 2a (read for error analysis)": ROOT / "tests" / "nlu_blind_real_2a.yml",
+    "second real-style set, 2b (held out)": ROOT / "tests" / "nlu_blind_real_2b.yml",
 }
 CLARIFY = "nlu_fallback"
 

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     for config, label in zip(args.config, labels, strict=False):
         median = statistics.median(seconds[config])
         runs = ", ".join(f"{s:.0f} s" for s in seconds[config])
-        lines.append(f"| {label} | {runs} | {median:.0f} s | {median / reference:.2f}× |")
+        lines.append(f"| {label} (`{config}`) | {runs} | {median:.0f} s | {median / reference:.2f}× |")
     print("\n".join(lines))
     if not args.no_write:
         write_section(SECTION, lines)

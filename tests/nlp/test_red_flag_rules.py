@@ -16,6 +16,9 @@ RED_FLAGS = [
     # a fall with pain on weight bearing, can't get up, a deformity, a suspected fracture
     ("i fell n now my hip hurts when i stand", "fall_with_injury"),
     ("I slipped on the ice and my wrist looks bent", "fall_with_injury"),
+    ("my foot slipped on the ice and now my wrist is swollen", "fall_with_injury"),
+    ("the rug slipped and I fell, my hip hurts when I stand", "fall_with_injury"),
+    ("fell down the basement stairs this fall, wrist still swollen and bruised today", "fall_with_injury"),
     ("tripped over the cat and now it really hurts to walk", "fall_with_injury"),
     ("took a tumble on the stairs and my ankle is swollen", "fall_with_injury"),
     ("i fel down the steps and my hip hurts bad", "fall_with_injury"),
@@ -96,6 +99,10 @@ RED_FLAGS = [
 ]
 
 ORDINARY = [
+    # "fall" the season, a thing that slips, a scan number that "went from"
+    "my shoulder hurts when I reach up to the top shelf, same shoulder as last fall, about a five",
+    "arthritis in my hands is bad today, knuckles swollen and stiff and the band keeps slipping",
+    "my scan came back and the spine number went from -2.1 to -2.4, does that mean im getting worse",
     # fear and worry
     "I'm scared I'll fall",
     "afraid of breaking a bone",
