@@ -542,7 +542,8 @@ def main(argv: list[str] | None = None) -> int:
     empty, big = results["1"], results[str(args.clients)]
     print("\n".join(table(empty, big) + [""] + whole(empty, big) + [""] + scan_lines(big)))
     if not args.no_write:
-        command = shlex.join(["nice", "-n", "10", ".venv/bin/python", "-m", "bench.cost_growth", *(argv or sys.argv[1:])])
+        command = shlex.join(["nice", "-n", "10", ".venv/bin/python", "-m", "bench.cost_growth",
+                              *(argv or sys.argv[1:])])
         write_section(args.title, section(results, load(args.before) if args.before else None, command))
     return 0
 

@@ -38,6 +38,13 @@ def test_no_five_word_run_of_a_blind_message_is_in_the_training_data() -> None:
     assert shared == []
 
 
+def test_data_written_after_the_second_set_shares_no_five_word_run_with_its_held_out_half() -> None:
+    # data/nlu_real_more.yml came from error analysis on half 2a; half 2b must stay unseen.
+    added = {run for text, _ in _examples(ROOT / "data" / "nlu_real_more.yml") for run in _runs(text)}
+    held_out = ROOT / "tests" / "nlu_blind_real_2b.yml"
+    assert [(text, " ".join(run)) for text, _ in _examples(held_out) for run in _runs(text) if run in added] == []
+
+
 def test_the_set_is_big_and_written_like_real_clients() -> None:
     examples = _examples(BLIND_REAL)
     lengths = sorted(len(_words(text)) for text, _ in examples)
