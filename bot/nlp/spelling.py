@@ -2,11 +2,13 @@
 featurizers (issue 11).
 
 A word is corrected only when neither the bot's own vocabulary nor pyspellchecker's English
-dictionary knows it. The bot's vocabulary (every word of the NLU training examples and of
-bot/content/*.yml) is gathered at train time and stored with the model, so a model always
+dictionary knows it, or when it is a known typing slip (`known_typos`, whatever its length or
+dictionary meaning: "hurst" -> "hurts", "bak" -> "back"), in a client's message. The bot's
+vocabulary (every word of the NLU training examples and of bot/content/*.yml, known slips
+excepted) is gathered at train time and stored with the model, so a model always
 protects exactly the words it was trained on, and loading it needs no data/ folder.
 
-Only the Rasa tokens change (`text` and `lemma`, which the count-vector and lexical featurizers
+Only the Rasa tokens change (`text` and `lemma`, which the count-vector featurizers
 read). The message text and its spaCy doc stay as written, so the entity ruler, the red-flag net
 and the entity-intent rules see what the client typed. Left alone: short words, anything with a
 digit or a sign ("7am", "6:30", "7/10"), mixed case ("iPhone"), capitalised words after the
@@ -36,6 +38,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spellchecker import SpellChecker
 
 from bot.content.loader import CONTENT_DIR
+from bot.nlp.red_flag_rules import default_rules
 
 VOCABULARY_FILE = "vocabulary.json"
 WORD = re.compile(r"[a-z]+")
@@ -53,6 +56,13 @@ def content_vocabulary() -> set[str]:
     for path in sorted(CONTENT_DIR.glob("*.yml")):
         words |= words_in(path.read_text(encoding="utf-8"))
     return words
+
+
+def known_typos() -> dict[str, str]:
+    """Typing slips seen in chat and the word meant ("hurst" -> "hurts"): the red-flag rules'
+    list (bot/content/red_flags.yml), one list for both. Some are English words of their own
+    ("hurst", a wooded hill), so the dictionary alone would leave them."""
+    return dict(default_rules().spelling)
 
 
 def training_vocabulary(training_data: TrainingData) -> set[str]:
@@ -108,7 +118,8 @@ class SpellingCorrector(GraphComponent):
         self._storage = model_storage
         self._resource = resource
         self._min_length = int(config["min_length"])
-        self._vocabulary = frozenset(vocabulary)
+        self._typos = known_typos()
+        self._vocabulary = frozenset(vocabulary) - self._typos.keys()
         self._checker = SpellChecker(language=config["language"],
                                      distance=int(config["max_edit_distance"]))
         # candidates come from both word lists; _correction prefers the bot's own words
@@ -134,13 +145,14 @@ class SpellingCorrector(GraphComponent):
 
         (`model` is passed to every method of a component that declares `model_from`.)
         """
-        vocabulary = sorted(training_vocabulary(training_data) | content_vocabulary())
+        vocabulary = sorted((training_vocabulary(training_data) | content_vocabulary()) - known_typos().keys())
         with self._storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
         return self._resource
 
     def process_training_data(self, training_data: TrainingData, model: SpacyModel) -> TrainingData:
-        """Unchanged: every training word is in the protected vocabulary, so none is corrected."""
+        """Unchanged: the training data keeps its typos, known slips too (correcting those there
+        measured worse on the real-style sets, BENCHMARKS.md)."""
         return training_data
 
     def process(self, messages: list[Message], model: SpacyModel) -> list[Message]:
@@ -157,7 +169,8 @@ class SpellingCorrector(GraphComponent):
         for index, token in enumerate(tokens):
             if not self._may_correct(token, index == 0, entity_spans):
                 continue
-            corrected = self._correct(token.text.lower())
+            word = token.text.lower()
+            corrected = self._typos.get(word) or self._correct(word)
             if corrected is None:
                 continue
             typed = token.text
@@ -168,7 +181,8 @@ class SpellingCorrector(GraphComponent):
 
     def _may_correct(self, token: Token, first: bool, entity_spans: list[tuple[int, int]]) -> bool:
         text = token.text
-        if len(text) < self._min_length or not (text.isalpha() and text.isascii()):
+        short = len(text) < self._min_length and text.lower() not in self._typos  # "bak" is a known slip
+        if short or not (text.isalpha() and text.isascii()):
             return False
         if any(c.isupper() for c in text[1:]) or (text[0].isupper() and not first):
             return False

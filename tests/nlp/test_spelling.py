@@ -17,13 +17,14 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
-from bot.nlp.spelling import SpellingCorrector, content_vocabulary
+from bot.nlp.spelling import SpellingCorrector, content_vocabulary, known_typos
 
 TRAINING_TEXTS = [
     "did my walk along the lakewalk this morning",
     "my knee hurts a bit",
     "can you remind me at 7am",
     "went walkign after lunch",  # the training data keeps real clients' typos on purpose
+    "my bak hurst",  # known slips (bot/content/red_flags.yml) stay here but are not protected
 ]
 
 
@@ -171,3 +172,24 @@ def test_training_data_passes_through_unchanged(
     corrector.process_training_data(data, spacy_model)
     after = [[t.text for t in m.get(TOKENS_NAMES[TEXT])] for m in data.training_examples]
     assert before == after
+
+
+def test_a_known_slip_is_corrected_even_when_short_or_an_english_word(
+    corrector: SpellingCorrector, spacy_model: SpacyModel
+) -> None:
+    assert {"hurst": "hurts", "bak": "back"}.items() <= known_typos().items()
+    changes = corrector.correct_message(_message("knee hurst and my bak too", spacy_model), spacy_model)
+    assert changes == [("hurst", "hurts"), ("bak", "back")]
+    # a name after the first word is still left alone
+    assert corrector.correct_message(_message("ask Hurst about it", spacy_model), spacy_model) == []
+
+
+def test_a_known_slip_in_the_training_data_stays_there_and_is_not_protected(
+    corrector: SpellingCorrector, spacy_model: SpacyModel
+) -> None:
+    data = TrainingData([_message("my bak hurst", spacy_model)])
+    corrector.process_training_data(data, spacy_model)
+    assert [t.text for t in data.training_examples[0].get(TOKENS_NAMES[TEXT])] == ["my", "bak", "hurst"]
+    # the corrector was trained on "my bak hurst" (TRAINING_TEXTS) and still corrects a client's
+    changes = corrector.correct_message(_message("my bak hurst", spacy_model), spacy_model)
+    assert changes == [("bak", "back"), ("hurst", "hurts")]
