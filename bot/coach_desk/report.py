@@ -157,21 +157,19 @@ def _sessions(
             by_day.setdefault(checkin.day, []).append(checkin)
     records = []
     for day, day_checkins in by_day.items():
-        if len(day_checkins) == 1:
-            only = day_checkins[0]
-            record = made.get(only)
-            if record is None:
-                record = made[only] = _session(day, day_checkins)
-            records.append(record)
-        else:
+        if len(day_checkins) > 1:
             records.append(_session(day, day_checkins))
+            continue
+        only = day_checkins[0]
+        if only not in made:
+            made[only] = cm.SessionRecord(day=day, kind=only.kind or "strength", status=only.status, rpe=None,
+                                          pain=only.pain)
+        records.append(made[only])
     return tuple(records)
 
 
 def _session(day: date, checkins: list[CheckInFacts]) -> cm.SessionRecord:
-    if len(checkins) == 1:
-        only = checkins[0]
-        return cm.SessionRecord(day=day, kind=only.kind or "strength", status=only.status, rpe=None, pain=only.pain)
+    """A day with several check-ins."""
     done = [c for c in checkins if c.status in DONE_STATUSES]
     newest = (done or checkins)[-1]
     status = CheckInStatus.DONE if any(c.status == CheckInStatus.DONE for c in done) else newest.status

@@ -4,9 +4,9 @@ featurizers (issue 11).
 A word is corrected only when neither the bot's own vocabulary nor pyspellchecker's English
 dictionary knows it, or when it is a known typing slip (`known_typos`, whatever its length or
 dictionary meaning: "hurst" -> "hurts", "bak" -> "back"), in a client's message. The bot's
-vocabulary (every word of the NLU training examples and of bot/content/*.yml, known slips
-excepted) is gathered at train time and stored with the model, so a model always
-protects exactly the words it was trained on, and loading it needs no data/ folder.
+vocabulary (every word of the NLU training examples and of bot/content/*.yml) is gathered at
+train time and stored with the model, so a model always protects exactly the words it was trained
+on (known slips never), and loading it needs no data/ folder.
 
 Only the Rasa tokens change (`text` and `lemma`, which the count-vector featurizers
 read). The message text and its spaCy doc stay as written, so the entity ruler, the red-flag net
@@ -119,7 +119,7 @@ class SpellingCorrector(GraphComponent):
         self._resource = resource
         self._min_length = int(config["min_length"])
         self._typos = known_typos()
-        self._vocabulary = frozenset(vocabulary) - self._typos.keys()
+        self._vocabulary = frozenset(vocabulary) - self._typos.keys()  # a slip is corrected, trained on or not
         self._checker = SpellChecker(language=config["language"],
                                      distance=int(config["max_edit_distance"]))
         # candidates come from both word lists; _correction prefers the bot's own words
@@ -145,7 +145,7 @@ class SpellingCorrector(GraphComponent):
 
         (`model` is passed to every method of a component that declares `model_from`.)
         """
-        vocabulary = sorted((training_vocabulary(training_data) | content_vocabulary()) - known_typos().keys())
+        vocabulary = sorted(training_vocabulary(training_data) | content_vocabulary())
         with self._storage.write_to(self._resource) as directory:
             (directory / VOCABULARY_FILE).write_text(json.dumps(vocabulary), encoding="utf-8")
         return self._resource
